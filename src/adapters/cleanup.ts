@@ -1,0 +1,29 @@
+// Process-wide list of things to undo on exit, error or Ctrl-C (network
+// namespaces, taps, QEMU processes, locks). Adapters register what they create
+// and unregister it when they remove it themselves.
+
+type Cleanup = () => Promise<void> | void;
+const cleanups = new Map<number, { what: string; fn: Cleanup }>();
+let nextId = 1;
+
+// Registers an undo step; returns the function that removes it again.
+export function registerCleanup(what: string, fn: Cleanup): () => void {
+  const id = nextId++;
+  cleanups.set(id, { what, fn });
+  return () => {
+    cleanups.delete(id);
+  };
+}
+
+// Runs every registered undo step, newest first; one failing does not stop the rest.
+export async function runCleanups(onError: (what: string, error: unknown) => void = () => {}): Promise<void> {
+  const steps = [...cleanups.entries()].reverse();
+  cleanups.clear();
+  for (const [, { what, fn }] of steps) {
+    try {
+      await fn();
+    } catch (error) {
+      onError(what, error);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// Builds the yargs parser: global options, strict parsing, and the commands
+// that really work. Parsing errors become a UserError carrying the usage.
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import yargs, { type Argv } from 'yargs';
+import { UserError } from '../core/errors.ts';
+import { version } from '../version.ts';
+import { createContext, type CommandContext, type GlobalArgs } from './context.ts';
+import { doctorCommand } from './commands/doctor.ts';
+
+export class UsageError extends UserError {
+  readonly usage: string;
+  constructor(message: string, usage: string) {
+    super(message);
+    this.usage = usage;
+  }
+}
+
+function resolveWorkDir(raw: string | undefined): string {
+  const dir = resolve(raw ?? process.cwd());
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new UserError(`-C: expected an existing directory, got ${JSON.stringify(raw)}`, 'give the path of your kernel git tree');
+  return dir;
+}
+
+// Creates the parser for one invocation; `args` are the words after the program name.
+export function createCli(args: readonly string[], ctx: CommandContext = createContext(resolveWorkDir)): Argv<GlobalArgs> {
+  const cli = yargs([...args])
+    .scriptName('kbisect')
+    .usage(
+      [
+        'kbisect: find the kernel commit that made guest networking slower.',
+        '',
+        'It builds each guest kernel it visits, boots it under QEMU (KVM where it works,',
+        'TCG otherwise) with a virtio-net NIC, runs netperf between guest and host, and',
+        'decides statistically whether the commit behaves like GOOD or like BAD.',
+        '',
+        'Usage: $0 <command> [options]',
+      ].join('\n'),
+    )
+    .option('json', { type: 'boolean', default: false, describe: 'print results as JSON on stdout' })
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say more on stderr' })
+    .option('C', { type: 'string', requiresArg: true, describe: 'run as if started in <dir> (like git -C)' })
+    .command(doctorCommand(ctx))
+    .demandCommand(1, 'a command is required')
+    .strict()
+    .recommendCommands()
+    .version(version)
+    .alias('version', 'V')
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .epilogue('Exit codes: 0 ok, 1 a process or host check failed, 2 bad usage, 3 inconclusive, 70 internal error, 130 interrupted.')
+    .exitProcess(false)
+    .fail((msg, err, y) => {
+      if (err) throw err;
+      let usage = '';
+      y.showHelp((s: string) => {
+        usage = s;
+      });
+      throw new UsageError(msg, usage);
+    });
+  return cli as unknown as Argv<GlobalArgs>;
+}
+
+// Parses and runs one command line; resolves to the exit code the command chose.
+export async function runCli(args: readonly string[], ctx: CommandContext = createContext(resolveWorkDir)): Promise<number> {
+  await createCli(args, ctx).parseAsync();
+  return ctx.exitCode();
+}

@@ -1,0 +1,77 @@
+// Terminal output shared by the commands: JSON, aligned tables, a live
+// progress line (redrawn on a TTY, plain lines otherwise, silent with --json).
+
+export interface Output {
+  json: boolean;
+  verbose: boolean;
+  // results (stdout)
+  print(text: string): void;
+  printJson(value: unknown): void;
+  // diagnostics and progress (stderr)
+  info(text: string): void;
+  debug(text: string): void;
+  progress(text: string): void;
+  endProgress(): void;
+}
+
+export interface OutputStreams {
+  stdout: { write(s: string): unknown; isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
+}
+
+// Builds the output object for one command run.
+export function createOutput(opts: { json: boolean; verbose: boolean }, streams: OutputStreams = process): Output {
+  const live = streams.stderr.isTTY === true && !opts.json;
+  let shown = false;
+  let lastPlain = '';
+  const clear = (): void => {
+    if (shown) {
+      streams.stderr.write('\r\x1b[2K');
+      shown = false;
+    }
+  };
+  return {
+    json: opts.json,
+    verbose: opts.verbose,
+    print(text) {
+      clear();
+      streams.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+    printJson(value) {
+      streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    },
+    info(text) {
+      if (opts.json) return;
+      clear();
+      streams.stderr.write(`${text}\n`);
+    },
+    debug(text) {
+      if (!opts.verbose) return;
+      clear();
+      streams.stderr.write(`${text}\n`);
+    },
+    progress(text) {
+      if (opts.json) return;
+      if (live) {
+        const width = (streams.stderr as { columns?: number }).columns ?? 100;
+        streams.stderr.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
+        shown = true;
+      } else if (text !== lastPlain) {
+        streams.stderr.write(`${text}\n`);
+        lastPlain = text;
+      }
+    },
+    endProgress() {
+      clear();
+    },
+  };
+}
+
+// Lays rows out in columns padded to the widest cell (last column unpadded).
+export function formatTable(rows: readonly (readonly string[])[], indent = '  '): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '))
+    .join('\n');
+}
