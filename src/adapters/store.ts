@@ -51,7 +51,7 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   const fh = await open(tmp, 'w');
   try {
-    await fh.write(content);
+    await fh.writeFile(content);
     await fh.sync();
   } catch (error) {
     await fh.close();
