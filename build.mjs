@@ -1,4 +1,4 @@
-// build.mjs - bundle src/main.ts with esbuild into dist/kbisect.mjs (one ES
+// build.mjs - bundle src/bin.ts with esbuild into dist/kbisect.mjs (one ES
 // module for `node` and `deno run -A`), then build dist/kbisect, a single
 // executable (Node SEA: a blob of a CommonJS bundle injected into a copy of
 // the node binary with postject).
@@ -34,7 +34,7 @@ const rawPlugin = {
 };
 
 const common = {
-  entryPoints: [join(root, 'src/main.ts')],
+  entryPoints: [join(root, 'src/bin.ts')],
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -76,7 +76,7 @@ if (withSea) {
     config,
     JSON.stringify({ main: join(dist, 'kbisect-sea.cjs'), output: blob, disableExperimentalSEAWarning: true }),
   );
-  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exe = join(dist, 'kbisect');
   rmSync(exe, { force: true });
   copyFileSync(process.execPath, exe);

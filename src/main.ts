@@ -11,7 +11,12 @@ function wantsJson(args: readonly string[]): boolean {
 }
 
 // Prints an error the way its kind deserves and says which exit code it means.
-export function reportError(error: unknown, json: boolean, write: (s: string) => void = (s) => process.stderr.write(s)): number {
+export function reportError(
+  error: unknown,
+  json: boolean,
+  write: (s: string) => void = (s) => process.stderr.write(s),
+  writeOut: (s: string) => void = (s) => process.stdout.write(s),
+): number {
   let code: number = exitCodes.internal;
   let kind = 'internal';
   let hint: string | undefined;
@@ -45,7 +50,7 @@ export function reportError(error: unknown, json: boolean, write: (s: string) =>
   } else {
     write(`kbisect: internal error: ${error instanceof Error ? (error.stack ?? message) : message}\nplease report this as a bug\n`);
   }
-  if (json) process.stdout.write(`${JSON.stringify({ error: { kind, message, ...(hint ? { hint } : {}) } })}\n`);
+  if (json) writeOut(`${JSON.stringify({ error: { kind, message, ...(hint ? { hint } : {}) } })}\n`);
   return code;
 }
 
@@ -59,7 +64,8 @@ async function onSignal(signal: NodeJS.Signals): Promise<void> {
   process.exit(exitCodes.interrupted);
 }
 
-async function main(): Promise<void> {
+// Runs one kbisect invocation from process.argv and sets the exit code.
+export async function main(): Promise<void> {
   const args = hideBin(process.argv);
   process.on('SIGINT', () => void onSignal('SIGINT'));
   process.on('SIGTERM', () => void onSignal('SIGTERM'));
@@ -72,7 +78,3 @@ async function main(): Promise<void> {
   await runCleanups();
   process.exitCode = code;
 }
-
-main().catch((error: unknown) => {
-  process.exitCode = reportError(error, false);
-});

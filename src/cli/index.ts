@@ -30,7 +30,7 @@ function resolveWorkDir(raw: string | undefined): string {
 
 // Creates the parser for one invocation; `args` are the words after the program name.
 export function createCli(args: readonly string[], ctx: CommandContext = createContext(resolveWorkDir)): Argv<GlobalArgs> {
-  const cli = yargs([...args])
+  const cli: Argv = yargs([...args])
     .scriptName('kbisect')
     .usage(
       [
@@ -47,7 +47,15 @@ export function createCli(args: readonly string[], ctx: CommandContext = createC
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say more on stderr' })
     .option('C', { type: 'string', requiresArg: true, describe: 'run as if started in <dir> (like git -C)' })
     .command(doctorCommand(ctx))
-    .demandCommand(1, 'a command is required')
+    // a default command instead of demandCommand(): strict parsing then names
+    // an unknown option (`kbisect --bogus`) before complaining about the command
+    .command('$0', false, (y) => y, () => {
+      let usage = '';
+      cli.showHelp((s: string) => {
+        usage = s;
+      });
+      throw new UsageError('a command is required', usage);
+    })
     .strict()
     .recommendCommands()
     .version(version)
@@ -58,12 +66,14 @@ export function createCli(args: readonly string[], ctx: CommandContext = createC
     .epilogue('Exit codes: 0 ok, 1 a process or host check failed, 2 bad usage, 3 inconclusive, 70 internal error, 130 interrupted.')
     .exitProcess(false)
     .fail((msg, err, y) => {
-      if (err) throw err;
+      // yargs' own parse errors (YError) and ours without usage get the usage text
+      const isParseError = err?.name === 'YError';
+      if (err && !isParseError) throw err;
       let usage = '';
       y.showHelp((s: string) => {
         usage = s;
       });
-      throw new UsageError(msg, usage);
+      throw new UsageError(err ? err.message : msg, usage);
     });
   return cli as unknown as Argv<GlobalArgs>;
 }
