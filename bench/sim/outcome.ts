@@ -1,0 +1,14 @@
+// What every method reports, in one shape, so they can be scored alike.
+
+export interface MethodOutcome {
+  /** Candidate range the method names (first == last for one culprit), or null. */
+  readonly claim: { readonly first: number; readonly last: number; readonly confident: boolean } | null;
+  readonly boots: number;
+  readonly builds: number;
+  /** Boots of the per-commit tests on candidate commits (not GOOD/BAD, not verification). */
+  readonly testBoots: number;
+  /** Candidate commits that got at least one such boot. */
+  readonly testedCommits: number;
+  /** Methods that can say "the change is not fully explained" set this. */
+  readonly warnedPartial: boolean;
+}

@@ -1,0 +1,82 @@
+// Aggregates per-history outcomes into the benchmark's rows and prints them.
+
+import { quantile } from '../../src/core/stats/index.ts';
+import type { History } from './history.ts';
+import type { MethodOutcome } from './outcome.ts';
+
+export type MethodName = 'kbisect' | 'git-bisect-fixed' | 'pinpoint-style';
+
+export interface BenchRow {
+  readonly scenario: string;
+  readonly method: MethodName;
+  readonly commits: number;
+  readonly d: number;
+  readonly histories: number;
+  readonly accuracy: number;
+  readonly meanBoots: number;
+  readonly p95Boots: number;
+  readonly meanBuilds: number;
+  readonly medianBuilds: number;
+  readonly confidentWrongRate: number;
+  /** Boots per distinct commit measured (all boots ÷ builds). */
+  readonly bootsPerCommit: number;
+  /** Boots of the per-commit tests ÷ candidate commits tested (no calibration, no verification). */
+  readonly testBootsPerCommit: number;
+  /** Share of histories where the method said the change is not fully explained. */
+  readonly partialWarningRate: number;
+}
+
+// A claim is right when its range holds the answer; with no regression, right is no claim.
+export function isCorrect(history: History, outcome: MethodOutcome): boolean {
+  if (history.answer === null) return outcome.claim === null;
+  return outcome.claim !== null && outcome.claim.first <= history.answer && history.answer <= outcome.claim.last;
+}
+
+export function isConfidentlyWrong(history: History, outcome: MethodOutcome): boolean {
+  return outcome.claim !== null && outcome.claim.confident && !isCorrect(history, outcome);
+}
+
+export function aggregate(scenario: string, method: MethodName, commits: number, d: number, runs: readonly { history: History; outcome: MethodOutcome }[]): BenchRow {
+  const n = runs.length;
+  const boots = runs.map((r) => r.outcome.boots);
+  const builds = runs.map((r) => r.outcome.builds);
+  const share = (f: (r: { history: History; outcome: MethodOutcome }) => boolean) => runs.filter(f).length / n;
+  return {
+    scenario,
+    method,
+    commits,
+    d,
+    histories: n,
+    accuracy: share((r) => isCorrect(r.history, r.outcome)),
+    meanBoots: boots.reduce((a, b) => a + b, 0) / n,
+    p95Boots: quantile(boots, 0.95),
+    meanBuilds: builds.reduce((a, b) => a + b, 0) / n,
+    medianBuilds: quantile(builds, 0.5),
+    confidentWrongRate: share((r) => isConfidentlyWrong(r.history, r.outcome)),
+    bootsPerCommit: boots.reduce((a, b) => a + b, 0) / builds.reduce((a, b) => a + b, 0),
+    testBootsPerCommit: runs.reduce((a, r) => a + r.outcome.testBoots, 0) / Math.max(1, runs.reduce((a, r) => a + r.outcome.testedCommits, 0)),
+    partialWarningRate: share((r) => r.outcome.warnedPartial),
+  };
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : ' '.repeat(width - text.length) + text;
+}
+
+// One table per scenario, one line per method.
+export function formatTables(rows: readonly BenchRow[]): string {
+  const lines: string[] = [];
+  const scenarios = [...new Set(rows.map((r) => r.scenario))];
+  for (const scenario of scenarios) {
+    const group = rows.filter((r) => r.scenario === scenario);
+    const first = group[0] as BenchRow;
+    lines.push(`\n${scenario}: N=${first.commits}, d=${first.d}, ${first.histories} histories`);
+    lines.push(`  ${'method'.padEnd(17)}${pad('accuracy', 9)}${pad('boots', 8)}${pad('p95', 7)}${pad('builds', 8)}${pad('median', 8)}${pad('boots/b', 9)}${pad('test/c', 8)}${pad('conf.wrong', 11)}${pad('partial', 9)}`);
+    for (const r of group) {
+      lines.push(
+        `  ${r.method.padEnd(17)}${pad(`${(r.accuracy * 100).toFixed(1)}%`, 9)}${pad(r.meanBoots.toFixed(1), 8)}${pad(r.p95Boots.toFixed(0), 7)}${pad(r.meanBuilds.toFixed(1), 8)}${pad(r.medianBuilds.toFixed(0), 8)}${pad(r.bootsPerCommit.toFixed(2), 9)}${pad(r.testBootsPerCommit.toFixed(2), 8)}${pad(`${(r.confidentWrongRate * 100).toFixed(1)}%`, 11)}${pad(`${(r.partialWarningRate * 100).toFixed(0)}%`, 9)}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}

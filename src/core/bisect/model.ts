@@ -1,0 +1,109 @@
+// The two-point model every bisect-phase boot is judged against: on log scale,
+// a boot of a commit behaving like GOOD is N(μ_GOOD, σ), like BAD N(μ_BAD, σ).
+// σ is the robust within-commit spread pooled over every commit measured so
+// far. μ start as the endpoint medians; once bisecting, commits the posterior
+// already places firmly on one side lend their boots to that side's level
+// (one EM-style step, Dempster, Laird & Rubin 1977), because a dozen endpoint
+// boots pin μ down to only ±0.4σ, and calibration that stops at the first
+// significant look overstates the change.
+
+import { clipLlr, computeContaminatedLlr, computeSprtThresholds, estimatePooledSpread, median } from '../stats/index.ts';
+import { computePosterior } from './posterior.ts';
+import type { BisectState, CommitRecord } from './types.ts';
+
+export interface LogModel {
+  readonly muGood: number;
+  readonly muBad: number;
+  readonly sigma: number;
+  /** Largest |LLR| one boot may contribute (half of Wald's boundary). */
+  readonly bootLlrBound: number;
+  readonly upper: number;
+  readonly lower: number;
+}
+
+/** Prior share of wild boots (netperf in QEMU: ~2%, e.g. a noisy neighbour). */
+const WILD_BOOT_SHARE = 0.02;
+/** Wild boots are spread over about ±50% of the level: density 1 per log unit. */
+const WILD_BOOT_DENSITY = 1;
+
+/** LLR that stands for a human's verdict: certain, but finite so it stays JSON. */
+export const MARK_LLR = 1000;
+
+// Spread below which boots are treated as identical (guards a division by 0).
+const MIN_SIGMA = 1e-6;
+
+// Looks up a commit's record, which exists only once an event named it.
+export function getRecord(state: BisectState, index: number): CommitRecord | undefined {
+  return state.records[String(index)];
+}
+
+// Boot summaries of a commit on log scale.
+export function readLogBoots(state: BisectState, index: number): number[] {
+  return (getRecord(state, index)?.boots ?? []).map(Math.log);
+}
+
+// Fits the model; null until both endpoints have boots.
+export function estimateModel(state: BisectState): LogModel | null {
+  const last = state.commits.length - 1;
+  const good = readLogBoots(state, 0);
+  const bad = readLogBoots(state, last);
+  if (good.length === 0 || bad.length === 0) return null;
+  const groups = Object.values(state.records)
+    .filter((r) => r.boots.length >= 2)
+    .map((r) => r.boots.map(Math.log));
+  const pooled = estimatePooledSpread(groups);
+  const sigma = Number.isFinite(pooled) ? Math.max(pooled, MIN_SIGMA) : MIN_SIGMA;
+  const { upper, lower } = computeSprtThresholds(state.config.verdictErrorRate, state.config.verdictErrorRate);
+  const endpointModel: LogModel = { muGood: median(good), muBad: median(bad), sigma, bootLlrBound: upper / 2, upper, lower };
+  if (state.calibration.status !== 'confirmed') return endpointModel;
+
+  const evidence: { index: number; llr: number }[] = [];
+  for (const key of Object.keys(state.records)) {
+    const index = Number(key);
+    if (index > 0 && index < last) evidence.push({ index, llr: computeCommitLlr(state, index, endpointModel) });
+  }
+  const posterior = computePosterior(state.commits.length, evidence);
+  // badProbability[i − 1] = P(first bad ≤ i) = P(commit i is bad).
+  const badProbability = new Float64Array(posterior.length);
+  let cumulative = 0;
+  posterior.forEach((p, k) => {
+    cumulative += p;
+    badProbability[k] = cumulative;
+  });
+  const firm = state.config.verdictErrorRate;
+  const goodPool = [...good];
+  const badPool = [...bad];
+  for (const [key, record] of Object.entries(state.records)) {
+    const index = Number(key);
+    if (index <= 0 || index >= last || record.boots.length === 0 || record.mark !== null) continue;
+    const f = badProbability[index - 1] as number;
+    if (f <= firm) goodPool.push(...record.boots.map(Math.log));
+    else if (f >= 1 - firm) badPool.push(...record.boots.map(Math.log));
+  }
+  return { ...endpointModel, muGood: median(goodPool), muBad: median(badPool) };
+}
+
+// Σ of per-boot LLRs under the gross-error model, each clipped (Wald 1947;
+// Huber 1965): a wild boot counts for about nothing, and none decides alone.
+export function sumBootLlr(logBoots: readonly number[], model: LogModel): number {
+  let llr = 0;
+  for (const y of logBoots) {
+    llr += clipLlr(computeContaminatedLlr(y, model.muGood, model.muBad, model.sigma, WILD_BOOT_SHARE, WILD_BOOT_DENSITY), model.bootLlrBound);
+  }
+  return llr;
+}
+
+// All the evidence a commit holds: its boots, or a human's mark.
+export function computeCommitLlr(state: BisectState, index: number, model: LogModel): number {
+  const record = getRecord(state, index);
+  if (!record) return 0;
+  if (record.mark === 'bad') return MARK_LLR;
+  if (record.mark === 'good') return -MARK_LLR;
+  return sumBootLlr(record.boots.map(Math.log), model);
+}
+
+// Where a log value sits between GOOD (0) and BAD (1).
+export function computePosition(logValue: number, model: LogModel): number {
+  const span = model.muBad - model.muGood;
+  return span === 0 ? 0 : (logValue - model.muGood) / span;
+}

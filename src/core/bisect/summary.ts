@@ -1,0 +1,78 @@
+// Turns a bisection state into the answer users read: the culprit and how
+// sure we are, the size of the change with confidence intervals, and every
+// step that led there.
+
+import { createRng, forkRng, type Rng } from '../rng.ts';
+import { bootstrapRatioOfMedians, estimatePooledSpread, median } from '../stats/index.ts';
+import { estimateCalibrationPower } from './calibration.ts';
+import { judgeCommit } from './judge.ts';
+import { getRecord } from './model.ts';
+import { commitAt, countAllBoots, countBuilds, findStateLeadingBlock, getDerived } from './queries.ts';
+import type { BisectResult, BisectState, ChangeEstimate, PosteriorRow } from './types.ts';
+
+// Ratio of medians second/first with a seeded bootstrap CI (Efron & Tibshirani 1993).
+function estimateChange(first: readonly number[], second: readonly number[], rng: Rng, confidence: number): ChangeEstimate | null {
+  if (first.length === 0 || second.length === 0) return null;
+  const { ratio, ci } = bootstrapRatioOfMedians(first, second, { rng, confidence, resamples: 2000 });
+  return { good: median(first), bad: median(second), ratio, ci, goodBoots: first.length, badBoots: second.length };
+}
+
+// Everything a report, `kbisect status` or the benchmark needs, from the state alone.
+export function summarize(state: BisectState): BisectResult {
+  const { posterior } = getDerived(state);
+  const last = state.commits.length - 1;
+  const boots = (index: number) => getRecord(state, index)?.boots ?? [];
+  const rng = createRng(state.config.seed);
+  const change = estimateChange(boots(0), boots(last), forkRng(rng), state.config.confidence);
+  const final = state.final;
+  const outcome = final?.outcome ?? 'running';
+
+  let culprit: BisectResult['culprit'] = null;
+  let range: BisectResult['range'];
+  let culpritChange: ChangeEstimate | null = null;
+  const culpritRng = forkRng(rng);
+  if (final !== null && final.first !== null && final.last !== null && final.probability !== null) {
+    const commits = state.commits.slice(final.first, final.last + 1);
+    if (final.outcome === 'culprit') culprit = { commit: commitAt(state, final.last), probability: final.probability };
+    else range = { first: commitAt(state, final.first), last: commitAt(state, final.last), commits, probability: final.probability };
+    if (final.outcome !== 'inconclusive') culpritChange = estimateChange(boots(final.first - 1), boots(final.last), culpritRng, state.config.confidence);
+  } else if (final === null && state.calibration.status === 'confirmed') {
+    const block = findStateLeadingBlock(state, posterior);
+    if (block.first === block.last) culprit = { commit: commitAt(state, block.last), probability: block.probability };
+  }
+
+  const calibrationFailed = outcome === 'inconclusive' && state.calibration.status !== 'confirmed';
+  const sigma = estimatePooledSpread([boots(0).map(Math.log), boots(last).map(Math.log)]);
+  return {
+    outcome,
+    culprit,
+    ...(range === undefined ? {} : { range }),
+    change,
+    culpritChange,
+    explainsFullChange: state.verification?.explainsFullChange ?? null,
+    steps: state.steps,
+    boots: countAllBoots(state),
+    builds: countBuilds(state),
+    posterior,
+    warnings: calibrationFailed ? [...state.warnings, describePower(state, sigma)] : state.warnings,
+    ...(calibrationFailed ? { powerEstimate: estimateCalibrationPower(sigma, state.config) } : {}),
+    seed: state.config.seed,
+  };
+}
+
+function describePower(state: BisectState, sigma: number): string {
+  const power = estimateCalibrationPower(sigma, state.config);
+  return `To see a change of ${(power.forEffect * 100).toFixed(1)}% with ${power.power * 100}% power at this noise (boot-to-boot ${(Math.expm1(Number.isFinite(sigma) ? sigma : 0) * 100).toFixed(2)}%), measure about ${power.bootsPerEndpoint} boots each of GOOD and BAD (${power.bootsNeeded} in all).`;
+}
+
+// Candidates with their posterior, for `kbisect visualize`.
+export function posteriorTable(state: BisectState): PosteriorRow[] {
+  const { model, posterior } = getDerived(state);
+  return posterior.map((probability, k) => {
+    const index = k + 1;
+    const record = getRecord(state, index);
+    const status = record?.mark ? 'marked' : record?.skipped ? 'skipped' : (record?.boots.length ?? 0) > 0 ? 'measured' : 'unmeasured';
+    const verdict = record === undefined ? null : judgeCommit(state, index, model);
+    return { index, commit: commitAt(state, index), probability, status, boots: record?.boots.length ?? 0, verdict };
+  });
+}

@@ -1,0 +1,170 @@
+// Data shapes of the bisection state machine. Everything here is plain JSON:
+// a state survives JSON.stringify/parse unchanged, and an event log replays.
+
+import type { Verdict, VerdictKind } from '../verdict.ts';
+import type { BisectConfig } from './config.ts';
+
+export type Phase = 'calibrate' | 'bisect' | 'verify';
+
+export type BisectEvent =
+  /** One boot's k netperf values on the judged metric; summarised as their median. */
+  | { readonly kind: 'boot'; readonly commit: string; readonly runs: readonly number[] }
+  | { readonly kind: 'build-failed'; readonly commit: string; readonly reason: string }
+  | { readonly kind: 'boot-failed'; readonly commit: string; readonly reason: string }
+  /** The user's `kbisect skip`: never measure this commit. */
+  | { readonly kind: 'skip'; readonly commit: string; readonly reason: string }
+  /** The user's `kbisect good|bad`: a verdict taken as certain. */
+  | { readonly kind: 'mark'; readonly commit: string; readonly as: 'good' | 'bad' };
+
+export type Action =
+  | { readonly kind: 'measure'; readonly commit: string; readonly boots: number; readonly phase: Phase }
+  /** A hint: this commit will probably be measured soon, build it now if a builder is idle. */
+  | { readonly kind: 'build'; readonly commit: string; readonly speculative: boolean }
+  | { readonly kind: 'done'; readonly result: BisectResult };
+
+export interface CommitRecord {
+  /** Median of each boot's runs, in arrival order. */
+  readonly boots: number[];
+  /** Runs received over all boots (k per boot). */
+  runs: number;
+  /** Build or boot failures since the last successful boot. */
+  failureStreak: number;
+  failures: number;
+  lastFailure: string | null;
+  skipped: string | null;
+  mark: 'good' | 'bad' | null;
+  /** Sequential tests started on this commit (a commit can be re-examined). */
+  rounds: number;
+}
+
+export interface CurrentTest {
+  readonly index: number;
+  /** Boots the commit had when this round began; the round's SPRT uses the rest. */
+  readonly bootsAtStart: number;
+}
+
+export interface CalibrationRecord {
+  /** Index into computeCalibrationLooks(config). */
+  look: number;
+  status: 'running' | 'confirmed';
+  /** Once confirmed: boots per endpoint needed to pin their levels down before bisecting. */
+  precisionBoots: number | null;
+}
+
+export interface VerifyTarget {
+  readonly before: number;
+  readonly after: number;
+  /** Fresh interleaved pairs required before the next sandwich evaluation. */
+  target: number;
+  /** Boots per side when verification began (fresh boots follow). */
+  readonly startBefore: number;
+  readonly startAfter: number;
+  /** Result of the sandwich once decided; then the residual check runs. */
+  sandwich: { readonly confirmed: boolean; readonly p: number } | null;
+  /** Extra interleaved boots of an endpoint and the culprit's neighbour on its side. */
+  residual: {
+    readonly side: 'before' | 'after';
+    readonly first: number;
+    readonly second: number;
+    readonly startFirst: number;
+    readonly startSecond: number;
+    readonly target: number;
+  } | null;
+  /** Per side, whether the culprit leaves part of GOOD→BAD unexplained. */
+  residualFound: { before: boolean | null; after: boolean | null };
+}
+
+export interface VerificationRecord {
+  readonly before: number;
+  readonly after: number;
+  readonly confirmed: boolean;
+  readonly p: number;
+  readonly explainsFullChange: boolean;
+  readonly explainedFraction: number;
+}
+
+export type Outcome = 'culprit' | 'range' | 'no-regression' | 'inconclusive';
+
+export interface FinalRecord {
+  readonly outcome: Outcome;
+  /** Candidate block (commit indices) the result names, if any. */
+  readonly first: number | null;
+  readonly last: number | null;
+  readonly probability: number | null;
+}
+
+export interface Step {
+  readonly index: number;
+  readonly commit: string;
+  readonly phase: Phase;
+  readonly verdict: VerdictKind;
+  readonly boots: number;
+  /** Median of the commit's boots (calibration: ratio BAD/GOOD). */
+  readonly estimate: number | null;
+  readonly ci: readonly [number, number] | null;
+  readonly llr: number | null;
+  /** One-sided p-value, for calibration and verification steps. */
+  readonly p: number | null;
+  readonly leader: string | null;
+  /** Posterior of the leading candidate after this step. */
+  readonly leaderProbability: number | null;
+  readonly note: string;
+}
+
+export interface BisectState {
+  readonly version: 1;
+  readonly commits: readonly string[];
+  readonly config: BisectConfig;
+  phase: Phase | 'done';
+  /** Keyed by commit index (as a string, JSON's only key type). */
+  records: Record<string, CommitRecord>;
+  calibration: CalibrationRecord;
+  current: CurrentTest | null;
+  verify: VerifyTarget | null;
+  verification: VerificationRecord | null;
+  /** Commits whose sequential test hit maxBootsPerCommit undecided; not chosen again. */
+  exhausted: number[];
+  steps: Step[];
+  warnings: string[];
+  final: FinalRecord | null;
+  events: number;
+}
+
+export interface ChangeEstimate {
+  /** Median of the first side (GOOD, or the culprit's parent). */
+  readonly good: number;
+  /** Median of the second side (BAD, or the culprit). */
+  readonly bad: number;
+  readonly ratio: number;
+  /** Bootstrap CI of the ratio of medians. */
+  readonly ci: readonly [number, number];
+  readonly goodBoots: number;
+  readonly badBoots: number;
+}
+
+export interface BisectResult {
+  readonly outcome: Outcome | 'running';
+  readonly culprit: { readonly commit: string; readonly probability: number } | null;
+  readonly range?: { readonly first: string; readonly last: string; readonly commits: readonly string[]; readonly probability: number };
+  readonly change: ChangeEstimate | null;
+  readonly culpritChange: ChangeEstimate | null;
+  readonly explainsFullChange: boolean | null;
+  readonly steps: readonly Step[];
+  readonly boots: number;
+  readonly builds: number;
+  /** Per candidate commits[1..], the probability of being the first bad commit. */
+  readonly posterior: readonly number[];
+  readonly warnings: readonly string[];
+  readonly powerEstimate?: { readonly bootsNeeded: number; readonly bootsPerEndpoint: number; readonly forEffect: number; readonly power: number };
+  readonly seed: number;
+}
+
+export interface PosteriorRow {
+  readonly index: number;
+  readonly commit: string;
+  readonly probability: number;
+  readonly status: 'measured' | 'skipped' | 'marked' | 'unmeasured';
+  readonly boots: number;
+  /** What the evidence says about this commit so far; null if never attempted. */
+  readonly verdict: Verdict | null;
+}

@@ -1,0 +1,26 @@
+// What a bisection report is made of: the engine's result plus what the app
+// knows about the commits, the profile and the host.
+import type { BisectResult } from '../bisect/types.ts';
+
+export interface CommitInfo {
+  readonly sha: string;
+  readonly subject: string;
+  readonly author: string;
+  readonly date: string;
+}
+
+export interface ReportInput {
+  readonly repo: string;
+  // ordered oldest → newest; [0] is GOOD, last is BAD
+  readonly commits: readonly CommitInfo[];
+  readonly profile: { readonly name: string; readonly hash: string };
+  readonly metric: { readonly name: string; readonly unit: string; readonly higherIsBetter: boolean };
+  readonly host: { readonly fingerprint: string; readonly accel: string };
+  readonly result: BisectResult;
+  // boot summaries (median of the boot's runs) by commit sha, in arrival order
+  readonly bootsByCommit: Readonly<Record<string, readonly number[]>>;
+  // posterior over candidates commits[1..] after each step
+  readonly posteriorHistory: readonly (readonly number[])[];
+  readonly wallMs: number | null;
+  readonly generatedAt: string;
+}
