@@ -227,7 +227,7 @@ function advanceCalibration(state: BisectState): boolean {
         state.calibration.precisionBoots = computePrecisionBoots(evaluation, state.config);
         break;
       case 'no-regression':
-        state.warnings.push(`GOOD→BAD changed by ${percent} (CI ${ci}), inside ±${formatPercent(state.config.minEffect)}: no regression of the size asked for (--min-effect).`);
+        state.warnings.push(`GOOD→BAD changed by ${percent} (CI ${ci}), inside ±${(state.config.minEffect * 100).toFixed(1)}%: no regression of the size asked for (--min-effect).`);
         finish(state, { outcome: 'no-regression', first: null, last: null, probability: null });
         return false;
       case 'improvement':
