@@ -40,7 +40,8 @@ export async function findExecutable(name: string, pathEnv = process.env.PATH ??
   return null;
 }
 
-async function probeDevice(path: string): Promise<DeviceFact> {
+// Whether a device node exists and can be opened read-write (what QEMU needs).
+export async function probeDevice(path: string): Promise<DeviceFact> {
   try {
     await stat(path);
   } catch {

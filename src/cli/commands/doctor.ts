@@ -1,6 +1,7 @@
 // `kbisect doctor`: what this host lacks for the pipeline, and the command that fixes it.
-import type { CommandModule } from 'yargs';
-import { runDoctor } from '../../app/doctor.ts';
+import type { Argv, CommandModule } from 'yargs';
+import { cleanupLeftovers, runBootProbe, runDoctor, type CleanupReport, type ProbeReport } from '../../app/doctor.ts';
+import { UserError } from '../../core/errors.ts';
 import type { DoctorReport } from '../../core/doctor.ts';
 import { formatTable } from '../output.ts';
 import type { CommandContext, GlobalArgs } from '../context.ts';
@@ -26,17 +27,68 @@ export function formatDoctorReport(report: DoctorReport): string {
   ].join('\n');
 }
 
-export function doctorCommand(ctx: CommandContext): CommandModule<GlobalArgs, GlobalArgs> {
+// Renders `doctor --probe`: what each accelerator did with the kernel.
+export function formatProbeReport(r: ProbeReport): string {
+  const line = (name: string, b: ProbeReport['tcg'] | null): string[] =>
+    b === null
+      ? [name, 'not tried', '/dev/kvm cannot be opened']
+      : b.ready
+        ? [name, 'ok', `ready marker after ${(b.readyMs / 1000).toFixed(2)} s`]
+        : [name, 'FAILED', b.why];
+  return [
+    `boot probe of ${r.kernelImage} (${r.pvh ? 'PVH vmlinux' : 'bzImage'}):`,
+    formatTable([line('KVM', r.kvm), line('TCG', r.tcg)]),
+    '',
+    `accel auto → ${r.accel.toUpperCase()}: ${r.reason} (cached for this host and kernel)`,
+  ].join('\n');
+}
+
+// Renders `doctor --cleanup`: what was removed and what was left alone.
+export function formatCleanupReport(r: CleanupReport): string {
+  const rows: string[][] = [];
+  for (const n of r.removedNamespaces) rows.push(['removed', n.name, `${n.why}${n.killedPids.length ? `; killed pid ${n.killedPids.join(', ')}` : ''}`]);
+  for (const d of r.removedRunDirs) rows.push(['removed', d, 'run directory of a dead run']);
+  for (const k of r.kept) rows.push(['kept', k.name, k.why]);
+  for (const e of r.errors) rows.push(['ERROR', e, '']);
+  return rows.length === 0 ? 'nothing to clean up: no kbisect namespaces or run directories on this host' : formatTable(rows);
+}
+
+interface DoctorArgs extends GlobalArgs {
+  probe: boolean;
+  cleanup: boolean;
+  kernel: string | undefined;
+}
+
+export function doctorCommand(ctx: CommandContext): CommandModule<GlobalArgs, DoctorArgs> {
   return {
     command: 'doctor',
     describe: 'check this host for KVM, tun, vhost-net, QEMU, netperf, busybox, kernel build tools and privileges',
     builder: (y) =>
-      y.example('$0 doctor', 'table of checks; exit 0 only when every required item is present').example(
-        '$0 doctor --json',
-        'the same as JSON: {ok, kvm, accel, checks: [{id, label, required, status, detail, fix}]}',
-      ),
+      y
+        .option('probe', { type: 'boolean', default: false, describe: 'boot --kernel under KVM and TCG; record which accelerator `auto` uses here' })
+        .option('kernel', { type: 'string', requiresArg: true, describe: 'guest kernel (bzImage) for --probe' })
+        .option('cleanup', { type: 'boolean', default: false, describe: 'remove network namespaces, QEMU processes and run directories left by crashed runs' })
+        .example('$0 doctor', 'table of checks; exit 0 only when every required item is present')
+        .example('$0 doctor --json', 'the same as JSON: {ok, kvm, accel, checks: [{id, label, required, status, detail, fix}]}')
+        .example('$0 doctor --probe --kernel build/arch/x86/boot/bzImage', 'does a guest boot under KVM here, or only under TCG?')
+        .example('$0 doctor --cleanup', "remove leftovers of crashed runs (kbisect-<pid>-* namespaces whose pid is gone)") as unknown as Argv<DoctorArgs>,
     handler: async (argv) => {
       const out = ctx.output(argv);
+      if (argv.cleanup) {
+        const report = await cleanupLeftovers();
+        if (out.json) out.printJson(report);
+        else out.print(formatCleanupReport(report));
+        ctx.setExitCode(report.errors.length === 0 ? 0 : 1);
+        return;
+      }
+      if (argv.probe) {
+        if (!argv.kernel) throw new UserError('doctor --probe boots a guest kernel: give it with --kernel', 'kbisect doctor --probe --kernel <build dir>/arch/x86/boot/bzImage');
+        const report = await runBootProbe(argv.kernel, ctx.cwd(argv));
+        if (out.json) out.printJson(report);
+        else out.print(formatProbeReport(report));
+        ctx.setExitCode(report.tcg.ready || report.kvm?.ready === true ? 0 : 1);
+        return;
+      }
       const report = await runDoctor();
       if (out.json) out.printJson(report);
       else out.print(formatDoctorReport(report));

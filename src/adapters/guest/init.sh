@@ -1,0 +1,102 @@
+#!/bin/sh
+# kbisect guest /init (PID 1, busybox sh), written into the initramfs by kbisect.
+# The job comes from /proc/cmdline as kbisect.* words (dotted parameters never
+# reach init's environment); answers go to the serial console as marker lines:
+#   @P@-READY uptime=<s> role=<role>        network up (server: netserver listening)
+#   @P@-RUN-BEGIN test=<t> rep=<n> uptime=<s>   netperf output of one run follows
+#   @P@-RUN-END test=<t> rep=<n> rc=<exit> uptime=<s>
+#   @P@-DONE uptime=<s>                     client finished; powering off
+#   @P@-ERROR <text>                        the job cannot be done
+# Words: kbisect.role=server|client|probe|shell  kbisect.ip=<addr> kbisect.mask=<netmask>
+#        kbisect.server=<ip>  kbisect.runN=<test>:<reps>:<netperf arg>:<netperf arg>...
+# Power-off is `reboot -f`: QEMU runs with -no-reboot, so the VM exits.
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t devtmpfs devtmpfs /dev
+set -f
+
+ROLE=server IP= MASK=255.255.255.0 SERVER= RUNS=
+read -r CMDLINE < /proc/cmdline
+for w in $CMDLINE; do
+  case "$w" in
+    kbisect.role=*) ROLE=${w#*=} ;;
+    kbisect.ip=*) IP=${w#*=} ;;
+    kbisect.mask=*) MASK=${w#*=} ;;
+    kbisect.server=*) SERVER=${w#*=} ;;
+    kbisect.run[0-9]*=*) RUNS="$RUNS ${w#*=}" ;;
+  esac
+done
+
+fail() {
+  echo "@P@-ERROR $*"
+  sleep 0.2
+  reboot -f
+}
+
+# the server starts first (it binds to any address), the network comes up meanwhile
+# -f: serve tests one after the other instead of forking per test (a fork costs ms under TCG)
+[ "$ROLE" = server ] && netserver -D -f -4 -p @PORT@ > /dev/null 2>&1 &
+
+# one fork: every busybox applet run costs ~10-40 ms under TCG
+if [ "$ROLE" = server ] || [ "$ROLE" = client ]; then
+  [ -n "$IP" ] && ifconfig eth0 "$IP" netmask "$MASK" up || fail "network setup failed (kbisect.ip=$IP kbisect.mask=$MASK)"
+fi
+
+case "$ROLE" in
+server)
+  # listening = a LISTEN (0A) socket on the port in /proc/net/tcp; no fork per poll
+  i=0
+  while :; do
+    while read -r _ local _ st _; do
+      [ "$st" = 0A ] && [ "${local#*:}" = @PORT_HEX@ ] && break 2
+    done < /proc/net/tcp
+    i=$((i + 1))
+    [ $i -ge 2000 ] && fail "netserver is not listening on port @PORT@"
+    usleep 2000
+  done
+  read -r UP _ < /proc/uptime
+  echo "@P@-READY uptime=$UP role=server"
+  wait
+  fail "netserver exited" ;;
+client)
+  read -r UP _ < /proc/uptime
+  echo "@P@-READY uptime=$UP role=client"
+  i=0
+  until netperf -4 -H "$SERVER" -t TCP_RR -l -1 -P 0 -- -o THROUGHPUT > /dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -ge 300 ] && fail "no netserver answers at $SERVER:@PORT@"
+    usleep 50000
+  done
+  for spec in $RUNS; do
+    IFS=:
+    set -- $spec
+    IFS=' 	
+'
+    name=$1 reps=$2
+    shift 2
+    r=1
+    while [ $r -le "$reps" ]; do
+      read -r UP _ < /proc/uptime
+      echo "@P@-RUN-BEGIN test=$name rep=$r uptime=$UP"
+      netperf "$@" > /tmp/netperf.out 2>&1
+      rc=$?
+      while read -r line; do echo "$line"; done < /tmp/netperf.out
+      read -r UP _ < /proc/uptime
+      echo "@P@-RUN-END test=$name rep=$r rc=$rc uptime=$UP"
+      r=$((r + 1))
+    done
+  done
+  read -r UP _ < /proc/uptime
+  echo "@P@-DONE uptime=$UP"
+  reboot -f ;;
+probe)
+  read -r UP _ < /proc/uptime
+  echo "@P@-READY uptime=$UP role=probe"
+  reboot -f ;;
+shell)
+  read -r UP _ < /proc/uptime
+  echo "@P@-READY uptime=$UP role=shell"
+  exec setsid cttyhack sh ;;
+*)
+  fail "unknown kbisect.role=$ROLE" ;;
+esac
