@@ -22,6 +22,9 @@ export default defineConfig({
           hookTimeout: 30 * 60_000,
           // real kernels and guests: one file at a time on a 2-core host
           fileParallelism: false,
+          // one ccache for every test's kernel builds, kept between runs, so
+          // that only the first clean build on a machine is slow
+          env: { CCACHE_DIR: process.env.CCACHE_DIR ?? '/var/cache/kbisect-fixtures/ccache' },
         },
       },
     ],

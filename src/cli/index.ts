@@ -2,11 +2,16 @@
 // that really work. Parsing errors become a UserError carrying the usage.
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { UserError } from '../core/errors.ts';
 import { version } from '../version.ts';
 import { createContext, type CommandContext, type GlobalArgs } from './context.ts';
 import { doctorCommand } from './commands/doctor.ts';
+import { bisectCommands } from './commands/bisect.ts';
+import { buildCommand } from './commands/build.ts';
+import { cacheCommand } from './commands/cache.ts';
+import { measureCommand } from './commands/measure.ts';
+import { profileCommand } from './commands/profile.ts';
 
 export class UsageError extends UserError {
   readonly usage: string;
@@ -47,6 +52,11 @@ export function createCli(args: readonly string[], ctx: CommandContext = createC
     .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'say more on stderr' })
     .option('C', { type: 'string', requiresArg: true, describe: 'run as if started in <dir> (like git -C)' })
     .command(doctorCommand(ctx))
+    .command(buildCommand(ctx))
+    .command(cacheCommand(ctx))
+    .command(measureCommand(ctx))
+    .command(profileCommand(ctx))
+    .command(bisectCommands(ctx) as unknown as CommandModule[])
     // a default command instead of demandCommand(): strict parsing then names
     // an unknown option (`kbisect --bogus`) before complaining about the command
     .command('$0', false, (y) => y, () => {

@@ -56,9 +56,13 @@ export function createOutput(opts: { json: boolean; verbose: boolean }, streams:
         const width = (streams.stderr as { columns?: number }).columns ?? 100;
         streams.stderr.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
         shown = true;
-      } else if (text !== lastPlain) {
-        streams.stderr.write(`${text}\n`);
-        lastPlain = text;
+      } else {
+        // not a TTY (a log file, CI): a line only when something but the clock changed
+        const key = text.replace(/^\[[^\]]*\]\s*/, '');
+        if (key !== lastPlain) {
+          streams.stderr.write(`${text}\n`);
+          lastPlain = key;
+        }
       }
     },
     endProgress() {

@@ -1,0 +1,255 @@
+// The git-bisect vocabulary: start, run, good, bad, skip, status, log,
+// replay, reset, visualize, report. Thin: parse, call app/bisect.ts, print.
+import { writeFile } from 'node:fs/promises';
+import type { Argv, CommandModule } from 'yargs';
+import {
+  exportLog,
+  getPosterior,
+  getStatus,
+  markCommit,
+  replayLog,
+  resetBisection,
+  runBisection,
+  startBisection,
+  toJsonResult,
+  type BisectProgress,
+} from '../../app/bisect.ts';
+import { UserError } from '../../core/errors.ts';
+import { formatReportText } from '../../core/report/text.ts';
+import { renderReportHtml } from '../../core/report/html.ts';
+import type { BisectResult } from '../../core/bisect/types.ts';
+import { formatTable } from '../output.ts';
+import type { CommandContext, GlobalArgs } from '../context.ts';
+
+type Cmd = CommandModule<GlobalArgs, GlobalArgs & Record<string, unknown>>;
+
+// 0 when a culprit (or a range) was named; 3 when the evidence did not allow it.
+export function exitCodeOf(result: BisectResult): number {
+  return result.outcome === 'culprit' || result.outcome === 'range' ? 0 : result.outcome === 'running' ? 0 : 3;
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+// One status line: step, commit, stage, the leading candidate, elapsed time.
+export function formatProgress(p: BisectProgress): string {
+  let stage: string;
+  switch (p.stage) {
+    case 'build':
+      stage = p.build?.percent != null ? `building ${Math.floor(p.build.percent)}%` : p.build ? `building (${p.build.phase})` : 'building';
+      break;
+    case 'boot':
+      stage = `booting ${(p.bootIndex ?? 0) + 1}/${p.bootsWanted ?? '?'}`;
+      break;
+    case 'sample':
+      stage = `boot ${(p.bootIndex ?? 0) + 1}/${p.bootsWanted ?? '?'} run ${p.sample?.rep ?? '?'}/${p.sample?.reps ?? '?'}${p.sample?.value != null ? ` = ${p.sample.value.toFixed(1)} ${p.sample.unit}` : ''}`;
+      break;
+    case 'command':
+      stage = `sample ${(p.bootIndex ?? 0) + 1}/${p.bootsWanted ?? '?'}`;
+      break;
+  }
+  const leader = p.leader && p.leaderProbability !== null ? ` · leader ${p.leader.slice(0, 10)} ${(p.leaderProbability * 100).toFixed(0)}%` : '';
+  return `[${formatDuration(p.elapsedMs)}] step ${p.step} ${p.phase} ${p.commit.slice(0, 12)} ${p.subject.slice(0, 40)} · ${stage}${leader}`;
+}
+
+const withRepo = (ctx: CommandContext, argv: GlobalArgs): string => ctx.cwd(argv);
+
+export function bisectCommands(ctx: CommandContext): Cmd[] {
+  const start: Cmd = {
+    command: 'start <good> <bad>',
+    describe: 'start bisecting GOOD..BAD in this kernel git tree (or -C DIR); pathspecs after --',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('good', { type: 'string', describe: 'a revision that performs well (the old state)' })
+        .positional('bad', { type: 'string', describe: 'a later revision that performs badly (the new state)' })
+        .option('profile', { alias: 'p', type: 'string', describe: 'measurement profile: a built-in name (kbisect profile list) or a YAML file' })
+        .option('metric', { type: 'string', describe: "which of the profile's tests (name or metric) decides; default: its first test" })
+        .option('first-parent', { type: 'boolean', default: false, describe: 'follow only the first parent of merges' })
+        .option('term-old', { type: 'string', describe: 'name of the old state in reports (default good)' })
+        .option('term-new', { type: 'string', describe: 'name of the new state in reports (default bad)' })
+        .option('improvement', { type: 'boolean', default: false, describe: 'bisect a speedup: find the commit that made it faster' })
+        .option('cmd', { type: 'string', describe: 'generic mode: measure by running this shell command in the checked-out tree (one number on its last line per run; exit 125 = skip)' })
+        .option('lower-is-better', { type: 'boolean', default: false, describe: 'with --cmd: smaller numbers are better (times, latencies)' })
+        .option('confidence', { type: 'number', describe: 'posterior probability the culprit must reach (default 0.95)' })
+        .option('max-boots', { type: 'number', describe: "boots per commit before it is judged unknown (default: the profile's maxBoots)" })
+        .option('min-effect', { type: 'number', describe: "smallest relative change that matters, e.g. 0.03 (default: the profile's)" })
+        .option('seed', { type: 'number', describe: 'seed of the random choices (recorded in the report)' })
+        .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, describe: 'accelerator for the guests' })
+        .option('toolchain', { type: 'string', describe: 'compiler for the kernel builds (gcc-8, /opt/gcc/bin/gcc); old kernels need old compilers' })
+        .parserConfiguration({ 'populate--': true })
+        .example('$0 start v6.1 HEAD --profile tcp-rr', 'bisect the TCP_RR regression between v6.1 and HEAD')
+        .example('$0 start v6.0 v6.1 -p tcp-stream-host-to-guest -- drivers/net', 'only commits touching drivers/net')
+        .example("$0 start GOOD BAD --cmd './bench.sh' --lower-is-better", 'bisect any numeric benchmark'),
+    handler: async (argv) => {
+      const out = ctx.output(argv);
+      const repo = withRepo(ctx, argv);
+      const session = await startBisection({
+        repo,
+        good: String(argv.good),
+        bad: String(argv.bad),
+        ...(argv.profile === undefined ? {} : { profile: String(argv.profile) }),
+        ...(argv.metric === undefined ? {} : { test: String(argv.metric) }),
+        firstParent: argv['first-parent'] === true,
+        paths: ((argv['--'] as unknown[] | undefined) ?? []).map(String),
+        ...(argv['term-old'] === undefined ? {} : { termOld: String(argv['term-old']) }),
+        ...(argv['term-new'] === undefined ? {} : { termNew: String(argv['term-new']) }),
+        improvement: argv.improvement === true,
+        ...(argv.cmd === undefined ? {} : { command: String(argv.cmd), higherIsBetter: argv['lower-is-better'] !== true }),
+        ...(argv.confidence === undefined ? {} : { confidence: Number(argv.confidence) }),
+        ...(argv['max-boots'] === undefined ? {} : { maxBoots: Number(argv['max-boots']) }),
+        ...(argv['min-effect'] === undefined ? {} : { minEffect: Number(argv['min-effect']) }),
+        ...(argv.seed === undefined ? {} : { seed: Number(argv.seed) }),
+        accel: argv.accel as 'auto' | 'kvm' | 'tcg',
+        ...(argv.toolchain === undefined ? {} : { toolchain: String(argv.toolchain) }),
+      });
+      const candidates = session.commits.length - 1;
+      if (out.json) {
+        out.printJson({ good: session.commits[0]?.sha, bad: session.commits[candidates]?.sha, candidates, profile: session.profile?.name ?? null, test: session.test, mode: session.mode });
+      } else {
+        out.print(
+          `kbisect: bisecting ${candidates} candidate commit(s) between ${session.goodRev} (${session.commits[0]?.sha.slice(0, 12)}) and ${session.badRev} (${session.commits[candidates]?.sha.slice(0, 12)})\n` +
+            `  measuring ${session.mode === 'kernel' ? `profile ${session.profile?.name} (${session.profile?.hash.slice(0, 12)}), test ${session.test.name}, ${session.test.metric}` : `command: ${session.command}`}\n` +
+            `  next: kbisect run`,
+        );
+      }
+    },
+  };
+
+  const run: Cmd = {
+    command: 'run',
+    describe: 'run the bisection to the end: confirm GOOD and BAD differ, then build, boot and measure until the culprit is known (resumable)',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'build slots: > 1 builds the next likely commits while one is measured (noisier numbers on small hosts)' })
+        .option('cmd', { type: 'string', describe: 'generic mode: measure with this command instead of building and booting kernels' })
+        .option('html', { type: 'string', describe: 'also write the HTML report to this file' })
+        .example('$0 run', 'after kbisect start; Ctrl-C or a crash, then kbisect run again resumes')
+        .example('$0 run --json', 'ends with one JSON object: {outcome, culprit, change, steps, boots, builds, ...}'),
+    handler: async (argv) => {
+      const out = ctx.output(argv);
+      const repo = withRepo(ctx, argv);
+      const jobs = Number(argv.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs: expected an integer ≥ 1, got ${String(argv.jobs)}`);
+      const outcome = await runBisection({
+        repo,
+        jobs,
+        ...(argv.cmd === undefined ? {} : { command: String(argv.cmd) }),
+        onProgress: (p) => out.progress(formatProgress(p)),
+        onNote: (t) => out.info(`kbisect: ${t}`),
+      });
+      out.endProgress();
+      if (argv.html !== undefined) await writeFile(String(argv.html), renderReportHtml(outcome.report));
+      if (out.json) out.printJson(toJsonResult(outcome.session, outcome.result, outcome.report));
+      else out.print(formatReportText(outcome.report));
+      ctx.setExitCode(exitCodeOf(outcome.result));
+    },
+  };
+
+  const mark = (as: 'good' | 'bad' | 'skip'): Cmd => ({
+    command: `${as} [rev]`,
+    describe:
+      as === 'skip'
+        ? 'never measure REV (default: the commit kbisect would measure next), like git bisect skip'
+        : `mark REV (default: the commit kbisect would measure next) as ${as}, measured by hand: taken as certain`,
+    builder: (y: Argv<GlobalArgs>) => y.positional('rev', { type: 'string', describe: 'a commit in the bisected range' }),
+    handler: async (argv) => {
+      const out = ctx.output(argv);
+      const r = await markCommit(withRepo(ctx, argv), argv.rev === undefined ? undefined : String(argv.rev), as);
+      if (out.json) out.printJson({ marked: as, sha: r.sha, subject: r.subject });
+      else out.print(`kbisect: ${r.sha.slice(0, 12)} ${r.subject}: ${as}`);
+    },
+  });
+
+  const status: Cmd = {
+    command: 'status',
+    describe: 'where the bisection stands: the leading candidate, its probability, what is measured next',
+    handler: async (argv) => {
+      const out = ctx.output(argv);
+      const s = await getStatus(withRepo(ctx, argv));
+      const next = s.next.find((a) => a.kind === 'measure');
+      if (out.json) {
+        out.printJson({ ...toJsonResult(s.session, s.result, s.report), next: next ?? null });
+        return;
+      }
+      out.print(formatReportText(s.report));
+      if (next && next.kind === 'measure') out.print(`\nnext: ${next.phase} ${next.commit.slice(0, 12)} (${next.boots} boot(s)); continue with kbisect run`);
+    },
+  };
+
+  const log: Cmd = {
+    command: 'log',
+    describe: 'print the bisection as JSON lines (the session, then every event); kbisect replay takes it back',
+    handler: async (argv) => {
+      process.stdout.write(await exportLog(withRepo(ctx, argv)));
+    },
+  };
+
+  const replay: Cmd = {
+    command: 'replay <file>',
+    describe: 'restore a bisection from a kbisect log file (replaces the current one)',
+    builder: (y: Argv<GlobalArgs>) => y.positional('file', { type: 'string', describe: 'written by kbisect log > FILE' }),
+    handler: async (argv) => {
+      const out = ctx.output(argv);
+      const s = await replayLog(withRepo(ctx, argv), String(argv.file));
+      if (out.json) out.printJson(toJsonResult(s.session, s.result, s.report));
+      else out.print(formatReportText(s.report));
+    },
+  };
+
+  const reset: Cmd = {
+    command: 'reset',
+    describe: 'end the bisection: remove its state and worktrees (the kernel cache and measurements stay)',
+    handler: async (argv) => {
+      const out = ctx.output(argv);
+      const r = await resetBisection(withRepo(ctx, argv));
+      if (out.json) out.printJson(r);
+      else out.print(r.hadSession ? `kbisect: bisection reset (${r.worktreesRemoved} worktree slot(s) removed)` : 'kbisect: no bisection was in progress');
+    },
+  };
+
+  const visualize: Cmd = {
+    command: 'visualize',
+    describe: 'the candidate commits with their probability of being the first bad one',
+    handler: async (argv) => {
+      const out = ctx.output(argv);
+      const { session, rows } = await getPosterior(withRepo(ctx, argv));
+      if (out.json) {
+        out.printJson(rows.map((r) => ({ ...r, subject: session.commits[r.index]?.subject ?? '' })));
+        return;
+      }
+      const width = 30;
+      out.print(
+        formatTable(
+          rows.map((r) => [
+            r.commit.slice(0, 12),
+            `${(r.probability * 100).toFixed(1).padStart(5)}%`,
+            '█'.repeat(Math.round(r.probability * width)).padEnd(width, '·'),
+            `${r.status}${r.boots ? ` (${r.boots} boots)` : ''}`,
+            (session.commits[r.index]?.subject ?? '').slice(0, 60),
+          ]),
+        ),
+      );
+    },
+  };
+
+  const report: Cmd = {
+    command: 'report',
+    describe: 'the report of the bisection: culprit, change with CI, every step (--html FILE for a self-contained page with plots)',
+    builder: (y: Argv<GlobalArgs>) => y.option('html', { type: 'string', describe: 'write the HTML report here' }),
+    handler: async (argv) => {
+      const out = ctx.output(argv);
+      const s = await getStatus(withRepo(ctx, argv));
+      if (argv.html !== undefined) {
+        await writeFile(String(argv.html), renderReportHtml(s.report));
+        out.info(`kbisect: wrote ${String(argv.html)}`);
+      }
+      if (out.json) out.printJson(toJsonResult(s.session, s.result, s.report));
+      else out.print(formatReportText(s.report));
+      ctx.setExitCode(exitCodeOf(s.result));
+    },
+  };
+
+  return [start, run, mark('good'), mark('bad'), mark('skip'), status, log, replay, reset, visualize, report];
+}

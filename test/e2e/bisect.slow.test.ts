@@ -1,0 +1,142 @@
+// The product, end to end and for real: a Linux 6.1 range with an injected
+// virtio-net transmit delay, real kernel builds, real QEMU boots, real netperf,
+// bisected by the built CLI. Also: kill -9 in the middle and resume, a range
+// with no regression, and a commit that does not build.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it, beforeAll } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const cli = join(root, 'dist', 'kbisect.mjs');
+const profile = join(root, 'profiles', 'demo-guest-tx.yaml');
+const fixtures = process.env.KBISECT_FIXTURES ?? '/var/cache/kbisect-fixtures';
+const repoDir = join(fixtures, 'e2e-repo');
+// kernels and ccache persist between runs (the first clean build is the slow part);
+// measurements and bisection state are fresh each time
+const env = {
+  ...process.env,
+  KBISECT_CACHE_DIR: process.env.KBISECT_CACHE_DIR ?? join(fixtures, 'e2e-cache'),
+  KBISECT_DATA_DIR: mkdtempSync('/tmp/kbisect-e2e-data-'),
+};
+
+interface Series {
+  repo: string;
+  good: string;
+  bad: string;
+  culprit: string;
+  broken: string;
+  commits: { sha: string; subject: string }[];
+}
+let series: Series;
+
+function kbisect(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [cli, '-C', series.repo, ...args], { encoding: 'utf8', env, timeout: 60 * 60_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function eventLines(): string[] {
+  const file = join(series.repo, '.git', 'kbisect', 'events.jsonl');
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
+}
+
+function countKbisectLeftovers(): { netns: string[]; qemu: string } {
+  const netns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('kbisect'));
+  const qemu = spawnSync('pgrep', ['-af', 'qemu-system-x86_64.*kbisect'], { encoding: 'utf8' }).stdout.trim();
+  return { netns, qemu };
+}
+
+beforeAll(() => {
+  // 10 commits: #5 breaks the build, #6 fixes it, #8 adds udelay(20) per packet in start_xmit
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'make-demo-repo.mjs'), '--out', repoDir, '--commits', '10', '--culprit', '8', '--broken', '5', '--delay-us', '20'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`make-demo-repo failed: ${r.stdout}`);
+  series = JSON.parse(r.stdout) as Series;
+  kbisect(['reset']);
+});
+
+describe('kbisect on a real kernel range', () => {
+  it('finds the injected culprit, survives kill -9 without re-taking samples, and skips the commit that does not build', async () => {
+    const start = kbisect(['start', series.good, series.bad, '--profile', profile]);
+    expect(start.status, start.stderr).toBe(0);
+
+    // first run: killed with SIGKILL once a few boots are logged
+    const child = spawn(process.execPath, [cli, '-C', series.repo, 'run'], { env, stdio: 'ignore' });
+    const killedAfter = await new Promise<number>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const boots = eventLines().filter((l) => l.includes('"kind":"boot"')).length;
+        if (boots >= 5) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve(boots);
+        }
+      }, 200);
+      child.on('exit', (code) => {
+        clearInterval(timer);
+        reject(new Error(`kbisect run ended (code ${code}) before it could be killed`));
+      });
+    });
+    await new Promise((r) => child.once('exit', r));
+    const before = eventLines();
+    expect(before.filter((l) => l.includes('"kind":"boot"')).length).toBeGreaterThanOrEqual(killedAfter);
+
+    // a crashed run leaves its namespace and maybe its guest: doctor --cleanup removes them
+    const cleanup = kbisect(['doctor', '--cleanup', '--json']);
+    expect(cleanup.status, cleanup.stderr).toBe(0);
+
+    const resumed = kbisect(['run', '--json']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`resuming: ${before.length} events already logged`));
+    const after = eventLines();
+    // every event logged before the kill is still there, unchanged, and first
+    expect(after.slice(0, before.length)).toEqual(before);
+    const result = JSON.parse(resumed.stdout) as {
+      outcome: string;
+      culprit: { sha: string; subject: string; probability: number } | null;
+      change: { ratio: number; ci: [number, number] };
+      culpritChange: { ratio: number } | null;
+      steps: { commit: string; verdict: string }[];
+      boots: number;
+      builds: number;
+    };
+    expect(result.outcome).toBe('culprit');
+    expect(result.culprit?.sha).toBe(series.culprit);
+    expect(result.culprit?.probability).toBeGreaterThanOrEqual(0.95);
+    // throughput went down, by a clearly visible but not absurd amount
+    expect(result.change.ratio).toBeLessThan(0.95);
+    expect(result.change.ratio).toBeGreaterThan(0.2);
+    expect(result.change.ci[1]).toBeLessThan(1);
+    // no sample counted twice: the engine's boot count is the log's
+    expect(result.boots).toBe(after.filter((l) => l.includes('"kind":"boot"')).length);
+    // the commit that breaks the build was visited and skipped, not measured
+    expect(after.some((l) => l.includes('"kind":"build-failed"') && l.includes(series.broken))).toBe(true);
+    expect(result.steps.find((s) => s.commit === series.broken)?.verdict).toBe('skipped');
+    expect(result.builds).toBeLessThanOrEqual(Math.ceil(Math.log2(series.commits.length)) + 2 + 1);
+
+    const html = join(env.KBISECT_DATA_DIR, 'report.html');
+    const report = kbisect(['report', '--html', html]);
+    expect(report.status).toBe(0);
+    expect(report.stdout).toMatch(/first bad commit/);
+    expect(readFileSync(html, 'utf8')).toMatch(/<svg/);
+
+    expect(countKbisectLeftovers()).toEqual({ netns: [], qemu: '' });
+    kbisect(['reset']);
+  });
+
+  it('says "no confirmed regression" (exit 3) on a range without one', () => {
+    // base .. commit 4: documentation and comment changes only
+    const bad = series.commits[3]?.sha ?? '';
+    const start = kbisect(['start', series.good, bad, '--profile', profile]);
+    expect(start.status, start.stderr).toBe(0);
+    const run = kbisect(['run', '--json']);
+    expect(run.status, run.stderr).toBe(3);
+    const result = JSON.parse(run.stdout) as { outcome: string; culprit: unknown };
+    expect(result.outcome).toBe('no-regression');
+    expect(result.culprit).toBeNull();
+    expect(countKbisectLeftovers()).toEqual({ netns: [], qemu: '' });
+    kbisect(['reset']);
+  });
+});
