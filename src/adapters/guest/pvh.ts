@@ -2,8 +2,8 @@
 // built with CONFIG_PVH carries a Xen ELF note XEN_ELFNOTE_PHYS32_ENTRY, which
 // QEMU's -kernel uses to skip the bzImage decompressor (measured faster).
 import { open } from 'node:fs/promises';
+import { PT_NOTE, readProgramHeaders } from '../elf.ts';
 
-const PT_NOTE = 4;
 const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 
 function align4(n: number): number {
@@ -33,22 +33,10 @@ export async function hasPvhEntry(path: string): Promise<boolean> {
     return false;
   }
   try {
-    const header = Buffer.alloc(64);
-    await fh.read(header, 0, 64, 0);
-    if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2 || header[5] !== 1) return false;
-    const phoff = Number(header.readBigUInt64LE(0x20));
-    const phentsize = header.readUInt16LE(0x36);
-    const phnum = header.readUInt16LE(0x38);
-    const table = Buffer.alloc(phentsize * phnum);
-    await fh.read(table, 0, table.length, phoff);
-    for (let i = 0; i < phnum; i++) {
-      const base = i * phentsize;
-      if (table.readUInt32LE(base) !== PT_NOTE) continue;
-      const offset = Number(table.readBigUInt64LE(base + 8));
-      const size = Number(table.readBigUInt64LE(base + 32));
-      if (size <= 0 || size > 1 << 20) continue;
-      const notes = Buffer.alloc(size);
-      await fh.read(notes, 0, size, offset);
+    for (const h of (await readProgramHeaders(fh)) ?? []) {
+      if (h.type !== PT_NOTE || h.fileSize <= 0 || h.fileSize > 1 << 20) continue;
+      const notes = Buffer.alloc(h.fileSize);
+      await fh.read(notes, 0, h.fileSize, h.offset);
       if (notesHavePvhEntry(notes)) return true;
     }
     return false;
