@@ -48,8 +48,8 @@ function countKbisectLeftovers(): { netns: string[]; qemu: string } {
 }
 
 beforeAll(() => {
-  // 10 commits: #5 breaks the build, #6 fixes it, #8 adds udelay(20) per packet in start_xmit
-  const r = spawnSync(process.execPath, [join(root, 'scripts', 'make-demo-repo.mjs'), '--out', repoDir, '--commits', '10', '--culprit', '8', '--broken', '5', '--delay-us', '20'], {
+  // 10 commits: #5 breaks the build, #6 fixes it, #8 adds udelay(300) per packet in start_xmit
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'make-demo-repo.mjs'), '--out', repoDir, '--commits', '10', '--culprit', '8', '--broken', '5', '--delay-us', '300'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
