@@ -9,6 +9,8 @@ export interface Output {
   printJson(value: unknown): void;
   // diagnostics and progress (stderr)
   info(text: string): void;
+  // notes that matter even with --json (resuming, warnings): stderr always
+  note(text: string): void;
   debug(text: string): void;
   progress(text: string): void;
   endProgress(): void;
@@ -42,6 +44,10 @@ export function createOutput(opts: { json: boolean; verbose: boolean }, streams:
     },
     info(text) {
       if (opts.json) return;
+      clear();
+      streams.stderr.write(`${text}\n`);
+    },
+    note(text) {
       clear();
       streams.stderr.write(`${text}\n`);
     },

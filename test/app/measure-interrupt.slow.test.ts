@@ -6,14 +6,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
+import { ensureGuestKernel } from '../fixtures/guest-kernel.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupLeftovers } from '../../src/app/doctor.ts';
 import { listKbisectNetns, netnsPids } from '../../src/adapters/net.ts';
 import { isAlive } from '../../src/adapters/process.ts';
 
-const KERNEL = process.env.KBISECT_TEST_KERNEL ?? '/var/cache/kbisect-fixtures/dev-build/arch/x86/boot/bzImage';
+const KERNEL = await ensureGuestKernel();
 const haveKernel = existsSync(KERNEL);
-if (!haveKernel) console.warn(`\n*** SKIPPING interrupt tests: no guest kernel at ${KERNEL} (set KBISECT_TEST_KERNEL) ***\n`);
+if (!haveKernel) throw new Error(`no guest kernel at ${KERNEL}`);
 
 const root = join(import.meta.dirname, '../..');
 let dir: string;

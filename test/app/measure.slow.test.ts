@@ -4,6 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureGuestKernel } from '../fixtures/guest-kernel.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { probeBoot } from '../../src/app/accel.ts';
 import { chooseKernelImage, kernelFromImage, measureKernel, type MeasureKernel } from '../../src/app/measure.ts';
@@ -14,11 +15,9 @@ import { UserError } from '../../src/core/errors.ts';
 import { defaultHostConfig } from '../../src/core/host-config.ts';
 import type { Profile } from '../../src/core/profile/index.ts';
 
-const KERNEL = process.env.KBISECT_TEST_KERNEL ?? '/var/cache/kbisect-fixtures/dev-build/arch/x86/boot/bzImage';
+const KERNEL = await ensureGuestKernel();
 const haveKernel = existsSync(KERNEL);
-if (!haveKernel) {
-  console.warn(`\n*** SKIPPING real-guest tests: no guest kernel at ${KERNEL} (set KBISECT_TEST_KERNEL to a bzImage built from tinyconfig + lab/kernel.config-fragment) ***\n`);
-}
+if (!haveKernel) throw new Error(`no guest kernel at ${KERNEL}`);
 
 let dir: string;
 let kernel: MeasureKernel;

@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it, beforeAll } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'kbisect.mjs');
@@ -55,6 +55,11 @@ beforeAll(() => {
   });
   if (r.status !== 0) throw new Error(`make-demo-repo failed: ${r.stdout}`);
   series = JSON.parse(r.stdout) as Series;
+  kbisect(['reset']);
+});
+
+// each test starts its own bisection; a failed one must not leave it behind
+afterEach(() => {
   kbisect(['reset']);
 });
 
@@ -123,7 +128,6 @@ describe('kbisect on a real kernel range', () => {
     expect(readFileSync(html, 'utf8')).toMatch(/<svg/);
 
     expect(countKbisectLeftovers()).toEqual({ netns: [], qemu: '' });
-    kbisect(['reset']);
   });
 
   it('says "no confirmed regression" (exit 3) on a range without one', () => {
@@ -137,6 +141,5 @@ describe('kbisect on a real kernel range', () => {
     expect(result.outcome).toBe('no-regression');
     expect(result.culprit).toBeNull();
     expect(countKbisectLeftovers()).toEqual({ netns: [], qemu: '' });
-    kbisect(['reset']);
   });
 });

@@ -137,7 +137,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
         jobs,
         ...(argv.cmd === undefined ? {} : { command: String(argv.cmd) }),
         onProgress: (p) => out.progress(formatProgress(p)),
-        onNote: (t) => out.info(`kbisect: ${t}`),
+        onNote: (t) => out.note(`kbisect: ${t}`),
       });
       out.endProgress();
       if (argv.html !== undefined) await writeFile(String(argv.html), renderReportHtml(outcome.report));
