@@ -131,7 +131,8 @@ export async function chooseKernelImage(kernel: MeasureKernel): Promise<{ image:
 }
 
 // Describes a kernel given by path: hashes the image and finds the vmlinux of the same
-// build (<O>/vmlinux for <O>/arch/x86/boot/bzImage) so it can be booted via PVH.
+// build (<O>/vmlinux for <O>/arch/x86/boot/bzImage, or beside the bzImage in the
+// kernel cache) so it can be booted via PVH.
 export async function kernelFromImage(kernelPath: string, vmlinuxPath?: string, cwd: string = process.cwd()): Promise<MeasureKernel> {
   const image = resolve(cwd, kernelPath);
   if (!(await fileExists(image))) {
@@ -141,9 +142,13 @@ export async function kernelFromImage(kernelPath: string, vmlinuxPath?: string, 
   if (await hasPvhEntry(image)) return { bzImage: image, vmlinux: image, imageHash };
   let vmlinux = vmlinuxPath === undefined ? undefined : resolve(cwd, vmlinuxPath);
   if (vmlinux !== undefined && !(await fileExists(vmlinux))) throw new UserError(`--vmlinux: no such file: ${vmlinuxPath ?? ''}`);
-  if (vmlinux === undefined && image.endsWith(join('arch', 'x86', 'boot', 'bzImage'))) {
-    const beside = join(dirname(dirname(dirname(dirname(image)))), 'vmlinux');
-    if (await fileExists(beside)) vmlinux = beside;
+  if (vmlinux === undefined) {
+    // a build dir keeps it at <O>/vmlinux; kbisect's kernel cache beside the bzImage
+    const candidates = [join(dirname(image), 'vmlinux')];
+    if (image.endsWith(join('arch', 'x86', 'boot', 'bzImage'))) candidates.unshift(join(dirname(dirname(dirname(dirname(image)))), 'vmlinux'));
+    for (const c of candidates) {
+      if (vmlinux === undefined && (await fileExists(c))) vmlinux = c;
+    }
   }
   return { bzImage: image, ...(vmlinux === undefined ? {} : { vmlinux }), imageHash };
 }
