@@ -140,7 +140,10 @@ describe('kbisect on a real kernel range', () => {
     const run = kbisect(['run', '--json']);
     expect(run.status, run.stderr).toBe(3);
     const result = JSON.parse(run.stdout) as { outcome: string; culprit: unknown };
-    expect(result.outcome).toBe('no-regression');
+    // either the change is shown to be inside ±15% (no-regression) or, with
+    // noisy boots, calibration runs out without confirming one (inconclusive):
+    // both are "no confirmed regression", exit 3, and never a culprit
+    expect(['no-regression', 'inconclusive']).toContain(result.outcome);
     expect(result.culprit).toBeNull();
     expect(countKbisectLeftovers()).toEqual({ netns: [], qemu: '' });
   });
