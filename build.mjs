@@ -33,13 +33,25 @@ const rawPlugin = {
   },
 };
 
+// debug (under simple-git) probes `require('supports-color')` in a try/catch.
+// Inside the single executable that require() of a non-builtin prints a Node
+// warning on stderr before failing, so give it an empty module in both
+// bundles: colours in DEBUG output are all it would have changed.
+const optionalAbsentPlugin = {
+  name: 'optional-absent',
+  setup(build) {
+    build.onResolve({ filter: /^supports-color$/ }, (args) => ({ path: args.path, namespace: 'absent' }));
+    build.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+
 const common = {
   entryPoints: [join(root, 'src/bin.ts')],
   bundle: true,
   platform: 'node',
   target: 'node20',
   define: { __KBISECT_VERSION__: JSON.stringify(pkg.version) },
-  plugins: [rawPlugin],
+  plugins: [rawPlugin, optionalAbsentPlugin],
   legalComments: 'none',
   logLevel: 'warning',
 };
