@@ -14,7 +14,17 @@ import { aggregate, formatTables, type BenchRow, type MethodName } from './sim/r
 interface Scenario extends HistorySpec {
   readonly name: string;
   readonly histories: number;
+  /** kbisect options of this scenario on top of kbisectConfig. */
+  readonly kbisect?: Partial<BisectConfig>;
+  /** Run on the histories and noise streams of that scenario (a paired comparison). */
+  readonly sameAs?: string;
 }
+
+// A host whose speed wanders by a random walk of σ_boot/4 per boot: over the
+// ~100 boots of a bisection it drifts by about 2.5 σ_boot, more than a d = 2
+// regression. kbisect runs once with reference boots (every 2 boots of
+// other commits, the app's default) and once without, on the same histories.
+const driftingNoise = { ...netperfNoise, driftStep: netperfNoise.sigmaBoot / 4 };
 
 const scenarios: readonly Scenario[] = [
   { name: 'd2-n1024', commits: 1024, d: 2, shares: [1], histories: 200, noise: netperfNoise },
@@ -24,6 +34,10 @@ const scenarios: readonly Scenario[] = [
   { name: 'two-culprits-n1024', commits: 1024, d: 4, shares: [0.7, 0.3], histories: 200, noise: netperfNoise },
   { name: 'd2-n64', commits: 64, d: 2, shares: [1], histories: 200, noise: netperfNoise },
   { name: 'd2-n10000', commits: 10000, d: 2, shares: [1], histories: 50, noise: netperfNoise },
+  { name: 'd2-n1024-ref', commits: 1024, d: 2, shares: [1], histories: 200, noise: netperfNoise, kbisect: { referenceEvery: 2 } },
+  { name: 'drift-d2-n1024', commits: 1024, d: 2, shares: [1], histories: 200, noise: driftingNoise, kbisect: { referenceEvery: 2 } },
+  { name: 'drift-d2-n1024-no-ref', commits: 1024, d: 2, shares: [1], histories: 200, noise: driftingNoise, kbisect: { referenceEvery: 0 }, sameAs: 'drift-d2-n1024' },
+  { name: 'drift-none-n1024', commits: 1024, d: 0, shares: [1], histories: 200, noise: driftingNoise, kbisect: { referenceEvery: 2 } },
 ];
 
 // The user asks for changes of 1% or more: below d = 1 at this noise.
@@ -31,12 +45,12 @@ const kbisectConfig: Partial<BisectConfig> = { minEffect: 0.01 };
 
 const methods: readonly MethodName[] = ['kbisect', 'git-bisect-fixed', 'pinpoint-style'];
 
-function runMethod(method: MethodName, history: History, seed: number): MethodOutcome {
+function runMethod(method: MethodName, history: History, seed: number, scenario: Scenario): MethodOutcome {
   // Each method gets its own noise stream from the same seed: same histories, independent boots.
   const rng = createRng(seed * 31 + methods.indexOf(method));
   switch (method) {
     case 'kbisect':
-      return runKbisect(history, { ...kbisectConfig, seed }, rng);
+      return runKbisect(history, { ...kbisectConfig, ...scenario.kbisect, seed }, rng);
     case 'git-bisect-fixed':
       return runGitBisectFixed(history, rng);
     case 'pinpoint-style':
@@ -55,11 +69,12 @@ function main(argv: readonly string[]): void {
   const started = performance.now();
   for (const [s, scenario] of scenarios.entries()) {
     if (only !== undefined && scenario.name !== only) continue;
-    const histories = Array.from({ length: scenario.histories }, (_, h) => createHistory(scenario, 1_000_003 * (s + 1) + h));
+    const seedIndex = scenario.sameAs === undefined ? s : scenarios.findIndex((x) => x.name === scenario.sameAs);
+    const histories = Array.from({ length: scenario.histories }, (_, h) => createHistory(scenario, 1_000_003 * (seedIndex + 1) + h));
     const seconds: string[] = [];
     for (const method of methods) {
       const t0 = performance.now();
-      const runs = histories.map((history, h) => ({ history, outcome: runMethod(method, history, 7919 * (s + 1) + h) }));
+      const runs = histories.map((history, h) => ({ history, outcome: runMethod(method, history, 7919 * (seedIndex + 1) + h, scenario) }));
       rows.push(aggregate(scenario.name, method, scenario.commits, scenario.d, runs));
       seconds.push(`${method} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }

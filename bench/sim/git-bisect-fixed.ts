@@ -3,7 +3,7 @@
 // GOOD's and BAD's own five-boot means. A build that fails exits 125 (skip).
 
 import { nextUniform, type Rng } from '../../src/core/rng.ts';
-import { simulateBoot, type History } from './history.ts';
+import { createSimHost, type History, type SimHost } from './history.ts';
 import type { MethodOutcome } from './outcome.ts';
 
 const BOOTS_PER_COMMIT = 5;
@@ -14,12 +14,12 @@ interface Measured {
 }
 
 // Mean of five boots' mean throughput; a boot that fails is retried once.
-function measureFiveBoots(history: History, index: number, rng: Rng): Measured {
+function measureFiveBoots(host: SimHost, index: number): Measured {
   const values: number[] = [];
   let boots = 0;
   while (values.length < BOOTS_PER_COMMIT) {
-    let outcome = simulateBoot(history, index, rng);
-    if (outcome.kind === 'boot-failed') outcome = simulateBoot(history, index, rng);
+    let outcome = host.boot(index);
+    if (outcome.kind === 'boot-failed') outcome = host.boot(index);
     if (outcome.kind !== 'boot') return { mean: null, boots };
     boots++;
     values.push(outcome.runs.reduce((a, b) => a + b, 0) / outcome.runs.length);
@@ -40,9 +40,10 @@ function pickTestable(lo: number, hi: number, skipped: ReadonlySet<number>, rng:
 }
 
 export function runGitBisectFixed(history: History, rng: Rng): MethodOutcome {
+  const host = createSimHost(history, rng);
   const last = history.commits.length - 1;
-  const good = measureFiveBoots(history, 0, rng);
-  const bad = measureFiveBoots(history, last, rng);
+  const good = measureFiveBoots(host, 0);
+  const bad = measureFiveBoots(host, last);
   let boots = good.boots + bad.boots;
   let builds = 2;
   let testedCommits = 0;
@@ -54,7 +55,7 @@ export function runGitBisectFixed(history: History, rng: Rng): MethodOutcome {
     const next = pickTestable(lo, hi, skipped, rng);
     if (next === null) break;
     builds++;
-    const m = measureFiveBoots(history, next, rng);
+    const m = measureFiveBoots(host, next);
     boots += m.boots;
     if (m.boots > 0) testedCommits++;
     if (m.mean === null) skipped.add(next);

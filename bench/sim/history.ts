@@ -17,6 +17,8 @@ export interface NoiseModel {
   readonly buildFailureRate: number;
   /** Share of boots that fail for no lasting reason. */
   readonly bootFailureRate: number;
+  /** σ of the host's speed random walk per boot (log scale; 0: a stationary host). */
+  readonly driftStep: number;
 }
 
 export const netperfNoise: NoiseModel = {
@@ -27,6 +29,7 @@ export const netperfNoise: NoiseModel = {
   outlierFactor: 0.7,
   buildFailureRate: 0.03,
   bootFailureRate: 0.01,
+  driftStep: 0,
 };
 
 export interface Culprit {
@@ -84,12 +87,30 @@ export function createHistory(spec: HistorySpec, seed: number): History {
 
 export type BootOutcome = { readonly kind: 'boot'; readonly runs: number[] } | { readonly kind: 'build-failed' } | { readonly kind: 'boot-failed' };
 
+/** The machine one method's run boots on: its noise stream and, if the noise model says so, its drift. */
+export interface SimHost {
+  boot(index: number): BootOutcome;
+}
+
+// The host's speed takes a random-walk step after every boot (TCG on a shared
+// host: slow swings of up to 2× over minutes were seen here).
+export function createSimHost(history: History, rng: Rng): SimHost {
+  let drift = 0;
+  return {
+    boot(index) {
+      const outcome = simulateBoot(history, index, rng, drift);
+      if (history.noise.driftStep > 0) drift += history.noise.driftStep * nextNormal(rng);
+      return outcome;
+    },
+  };
+}
+
 // One boot of one commit: k correlated runs sharing the boot's offset.
-export function simulateBoot(history: History, index: number, rng: Rng): BootOutcome {
+function simulateBoot(history: History, index: number, rng: Rng, drift: number): BootOutcome {
   if (history.brokenBuilds.has(index)) return { kind: 'build-failed' };
   const noise = history.noise;
   if (nextUniform(rng) < noise.bootFailureRate) return { kind: 'boot-failed' };
-  let bootLog = history.logLevel(index) + noise.sigmaBoot * nextNormal(rng);
+  let bootLog = history.logLevel(index) + drift + noise.sigmaBoot * nextNormal(rng);
   if (nextUniform(rng) < noise.outlierRate) bootLog += Math.log(noise.outlierFactor);
   const runs = Array.from({ length: noise.runsPerBoot }, () => BASE_THROUGHPUT_MBPS * Math.exp(bootLog + noise.sigmaRun * nextNormal(rng)));
   return { kind: 'boot', runs };

@@ -11,7 +11,7 @@
 
 import { interquartileRange, testKolmogorovSmirnov, testMannWhitney, median, normalQuantile, normalSurvival } from '../../src/core/stats/index.ts';
 import type { Rng } from '../../src/core/rng.ts';
-import { simulateBoot, type History } from './history.ts';
+import { createSimHost, type History } from './history.ts';
 import type { MethodOutcome } from './outcome.ts';
 
 const INITIAL_ATTEMPTS = 10;
@@ -49,12 +49,13 @@ function compare(a: Change, b: Change, magnitude: number): Comparison {
 }
 
 export function runPinpointStyle(history: History, rng: Rng): MethodOutcome {
+  const host = createSimHost(history, rng);
   let boots = 0;
   const bootsOf = new Map<number, number>();
   const addAttempts = (change: Change, count: number): void => {
     for (let i = 0; i < count; i++) {
       change.attempts++;
-      const outcome = simulateBoot(history, change.index, rng);
+      const outcome = host.boot(change.index);
       if (outcome.kind === 'build-failed') {
         change.failed = true;
         return;

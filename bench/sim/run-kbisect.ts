@@ -3,11 +3,12 @@
 
 import { apply, createBisection, nextActions, type BisectConfig, type BisectEvent, type BisectResult } from '../../src/core/bisect/index.ts';
 import type { Rng } from '../../src/core/rng.ts';
-import { simulateBoot, type History } from './history.ts';
+import { createSimHost, type History } from './history.ts';
 import type { MethodOutcome } from './outcome.ts';
 
 // Runs one history to completion; also returns the engine's own result.
 export function runKbisect(history: History, config: Partial<BisectConfig>, rng: Rng): MethodOutcome & { result: BisectResult } {
+  const host = createSimHost(history, rng);
   let state = createBisection({ commits: history.commits, config });
   for (let round = 0; round < 100_000; round++) {
     const actions = nextActions(state);
@@ -19,7 +20,7 @@ export function runKbisect(history: History, config: Partial<BisectConfig>, rng:
       if (action.kind !== 'measure') continue;
       const index = history.commits.indexOf(action.commit);
       for (let b = 0; b < action.boots && !unbuildable.has(action.commit); b++) {
-        const boot = simulateBoot(history, index, rng);
+        const boot = host.boot(index);
         let event: BisectEvent;
         if (boot.kind === 'boot') event = { kind: 'boot', commit: action.commit, runs: boot.runs };
         else if (boot.kind === 'build-failed') {

@@ -32,6 +32,13 @@ export interface BisectConfig {
   readonly verifyBoots: number;
   /** Fresh boots per side after which verification gives up. */
   readonly maxVerifyBoots: number;
+  /**
+   * Once bisecting, boot GOOD or BAD again (alternately) whenever this many
+   * boots of other commits came after the last endpoint boot, and judge every
+   * boot against the endpoint boots nearest to it in time (drift.ts). 0: the
+   * host is taken as stationary and no reference boots are taken.
+   */
+  readonly referenceEvery: number;
 }
 
 export const defaultBisectConfig: BisectConfig = {
@@ -49,6 +56,7 @@ export const defaultBisectConfig: BisectConfig = {
   calibrationAlpha: 0.01,
   verifyBoots: 3,
   maxVerifyBoots: 30,
+  referenceEvery: 0,
 };
 
 export interface ConfigValidation {
@@ -72,6 +80,7 @@ const RULES: readonly (readonly [NumericKey, string, (v: number) => boolean])[] 
   ['calibrationAlpha', 'a number in (0, 0.5)', (v) => v > 0 && v < 0.5],
   ['verifyBoots', 'an integer ≥ 2', (v) => Number.isInteger(v) && v >= 2],
   ['maxVerifyBoots', 'an integer ≥ 2', (v) => Number.isInteger(v) && v >= 2],
+  ['referenceEvery', 'an integer ≥ 0 (0: no reference boots)', (v) => Number.isInteger(v) && v >= 0],
 ];
 
 // Fills defaults and reports every problem at once instead of throwing on the first.

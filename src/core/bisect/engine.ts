@@ -73,6 +73,7 @@ export function apply(state: BisectState, event: BisectEvent): BisectState {
   switch (event.kind) {
     case 'boot':
       record.boots.push(summarizeBoot(event.runs, event.commit));
+      record.times.push(next.events);
       record.runs += event.runs.length;
       record.failureStreak = 0;
       break;
@@ -134,7 +135,7 @@ export function nextActions(state: BisectState): Action[] {
       const roundBoots = (record?.boots.length ?? 0) - current.bootsAtStart;
       const boots = Math.max(1, state.config.minBootsPerCommit - roundBoots);
       const measure: Action = { kind: 'measure', commit: commitAt(state, current.index), boots, phase: 'bisect' };
-      return [measure, ...hintBuilds(state, speculate(state, current.index))];
+      return [...addReferences(state, [measure]), ...hintBuilds(state, speculate(state, current.index))];
     }
     case 'verify': {
       const verify = state.verify;
@@ -142,10 +143,10 @@ export function nextActions(state: BisectState): Action[] {
       const residual = verify.residual;
       if (residual !== null) {
         const fresh = Math.min(countBoots(state, residual.first) - residual.startFirst, countBoots(state, residual.second) - residual.startSecond);
-        return planInterleaved(state, residual.first, residual.second, Math.max(1, residual.target - fresh), 'verify');
+        return addReferences(state, planInterleaved(state, residual.first, residual.second, Math.max(1, residual.target - fresh), 'verify'));
       }
       const fresh = Math.min(countBoots(state, verify.before) - verify.startBefore, countBoots(state, verify.after) - verify.startAfter);
-      return planInterleaved(state, verify.before, verify.after, Math.max(1, verify.target - fresh), 'verify');
+      return addReferences(state, planInterleaved(state, verify.before, verify.after, Math.max(1, verify.target - fresh), 'verify'));
     }
     default:
       return assertNever(state.phase, 'phase');
@@ -281,7 +282,7 @@ function advanceCurrentTest(state: BisectState, model: LogModel, posterior: read
   } else if (record.skipped !== null && record.boots.length === current.bootsAtStart) {
     pushCommitStep(state, current.index, 'skipped', model, posterior, record.skipped);
   } else {
-    const roundLogs = record.boots.slice(current.bootsAtStart).map(Math.log);
+    const roundLogs = readLogBoots(state, current.index).slice(current.bootsAtStart);
     const atCap = roundLogs.length >= state.config.maxBootsPerCommit || record.skipped !== null;
     if (roundLogs.length < state.config.minBootsPerCommit && !atCap) return false;
     const decision = decideSprt(sumBootLlr(roundLogs, model), model);
@@ -499,6 +500,44 @@ function planInterleaved(state: BisectState, a: number, b: number, pairs: number
   return actions;
 }
 
+// With config.referenceEvery > 0, a plan of measurements with a boot of GOOD
+// or BAD (in turn, the one booted longer ago first) put in wherever that many
+// boots of other commits would otherwise follow the last endpoint boot.
+function addReferences(state: BisectState, plan: readonly Action[]): Action[] {
+  const every = state.config.referenceEvery;
+  if (every === 0) return [...plan];
+  const last = state.commits.length - 1;
+  const lastTime = (index: number) => getRecord(state, index)?.times.at(-1) ?? -1;
+  const since = Math.max(lastTime(0), lastTime(last));
+  let after = 0;
+  for (const [key, record] of Object.entries(state.records)) {
+    const index = Number(key);
+    if (index !== 0 && index !== last) after += record.times.filter((t) => t > since).length;
+  }
+  let nextEndpoint = lastTime(0) <= lastTime(last) ? 0 : last;
+  const out: Action[] = [];
+  for (const action of plan) {
+    if (action.kind !== 'measure') {
+      out.push(action);
+      continue;
+    }
+    const index = findCommitIndex(state, action.commit);
+    for (let b = 0; b < action.boots; b++) {
+      if (index !== 0 && index !== last && after >= every) {
+        out.push({ kind: 'measure', commit: commitAt(state, nextEndpoint), boots: 1, phase: action.phase, reference: true });
+        nextEndpoint = nextEndpoint === 0 ? last : 0;
+        after = 0;
+      }
+      out.push({ ...action, boots: 1 });
+      if (index === 0 || index === last) {
+        nextEndpoint = index === 0 ? last : 0;
+        after = 0;
+      } else after++;
+    }
+  }
+  return out;
+}
+
 // --- small helpers ----------------------------------------------------------
 
 // Records a step with the posterior leader it leaves behind (none before bisecting).
@@ -556,7 +595,7 @@ function ensureRecord(state: BisectState, index: number): CommitRecord {
   const key = String(index);
   let record = state.records[key];
   if (record === undefined) {
-    record = { boots: [], runs: 0, failureStreak: 0, failures: 0, lastFailure: null, skipped: null, mark: null, rounds: 0 };
+    record = { boots: [], times: [], runs: 0, failureStreak: 0, failures: 0, lastFailure: null, skipped: null, mark: null, rounds: 0 };
     state.records[key] = record;
   }
   return record;
@@ -564,7 +603,7 @@ function ensureRecord(state: BisectState, index: number): CommitRecord {
 
 function cloneState(state: BisectState): BisectState {
   const records: Record<string, CommitRecord> = {};
-  for (const [key, r] of Object.entries(state.records)) records[key] = { ...r, boots: [...r.boots] };
+  for (const [key, r] of Object.entries(state.records)) records[key] = { ...r, boots: [...r.boots], times: [...r.times] };
   return {
     ...state,
     records,

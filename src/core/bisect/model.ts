@@ -8,6 +8,7 @@
 // significant look overstates the change.
 
 import { clipLlr, computeContaminatedLlr, computeSprtThresholds, estimatePooledSpread, median } from '../stats/index.ts';
+import { getDriftFit } from './drift.ts';
 import { computePosterior } from './posterior.ts';
 import type { BisectState, CommitRecord } from './types.ts';
 
@@ -37,10 +38,28 @@ export function getRecord(state: BisectState, index: number): CommitRecord | und
   return state.records[String(index)];
 }
 
-// Boot summaries of a commit on log scale.
+// Boot summaries of a commit on log scale, less the host's drift at the time
+// of each boot when reference boots track it (drift.ts).
 export function readLogBoots(state: BisectState, index: number): number[] {
-  return (getRecord(state, index)?.boots ?? []).map(Math.log);
+  const record = getRecord(state, index);
+  if (record === undefined) return [];
+  if (state.config.referenceEvery === 0) return record.boots.map(Math.log);
+  let memo = adjustedCache.get(state);
+  if (memo === undefined || memo.events !== state.events) {
+    memo = { events: state.events, byIndex: new Map() };
+    adjustedCache.set(state, memo);
+  }
+  let logs = memo.byIndex.get(index);
+  if (logs === undefined) {
+    const drift = getDriftFit(state);
+    logs = record.boots.map((v, j) => Math.log(v) - drift.offsetAt(record.times[j] as number));
+    memo.byIndex.set(index, logs);
+  }
+  return [...logs];
 }
+
+// Drift-adjusted boots per commit, computed once per state and event count.
+const adjustedCache = new WeakMap<BisectState, { readonly events: number; readonly byIndex: Map<number, readonly number[]> }>();
 
 // Fits the model; null until both endpoints have boots.
 export function estimateModel(state: BisectState): LogModel | null {
@@ -48,9 +67,9 @@ export function estimateModel(state: BisectState): LogModel | null {
   const good = readLogBoots(state, 0);
   const bad = readLogBoots(state, last);
   if (good.length === 0 || bad.length === 0) return null;
-  const groups = Object.values(state.records)
-    .filter((r) => r.boots.length >= 2)
-    .map((r) => r.boots.map(Math.log));
+  const groups = Object.keys(state.records)
+    .map((key) => readLogBoots(state, Number(key)))
+    .filter((logs) => logs.length >= 2);
   const pooled = estimatePooledSpread(groups);
   const sigma = Number.isFinite(pooled) ? Math.max(pooled, MIN_SIGMA) : MIN_SIGMA;
   const { upper, lower } = computeSprtThresholds(state.config.verdictErrorRate, state.config.verdictErrorRate);
@@ -77,8 +96,8 @@ export function estimateModel(state: BisectState): LogModel | null {
     const index = Number(key);
     if (index <= 0 || index >= last || record.boots.length === 0 || record.mark !== null) continue;
     const f = badProbability[index - 1] as number;
-    if (f <= firm) goodPool.push(...record.boots.map(Math.log));
-    else if (f >= 1 - firm) badPool.push(...record.boots.map(Math.log));
+    if (f <= firm) goodPool.push(...readLogBoots(state, index));
+    else if (f >= 1 - firm) badPool.push(...readLogBoots(state, index));
   }
   return { ...endpointModel, muGood: median(goodPool), muBad: median(badPool) };
 }
@@ -99,7 +118,7 @@ export function computeCommitLlr(state: BisectState, index: number, model: LogMo
   if (!record) return 0;
   if (record.mark === 'bad') return MARK_LLR;
   if (record.mark === 'good') return -MARK_LLR;
-  return sumBootLlr(record.boots.map(Math.log), model);
+  return sumBootLlr(readLogBoots(state, index), model);
 }
 
 // Where a log value sits between GOOD (0) and BAD (1).

@@ -6,7 +6,7 @@ import { createRng, forkRng, type Rng } from '../rng.ts';
 import { bootstrapRatioOfMedians, estimatePooledSpread, median } from '../stats/index.ts';
 import { estimateCalibrationPower } from './calibration.ts';
 import { judgeCommit } from './judge.ts';
-import { getRecord } from './model.ts';
+import { getRecord, readLogBoots } from './model.ts';
 import { commitAt, countAllBoots, countBuilds, findStateLeadingBlock, getDerived } from './queries.ts';
 import type { BisectResult, BisectState, ChangeEstimate, PosteriorRow } from './types.ts';
 
@@ -21,7 +21,9 @@ function estimateChange(first: readonly number[], second: readonly number[], rng
 export function summarize(state: BisectState): BisectResult {
   const { posterior } = getDerived(state);
   const last = state.commits.length - 1;
-  const boots = (index: number) => getRecord(state, index)?.boots ?? [];
+  // Boot values as the engine judged them: with reference boots, at the
+  // host's typical speed (drift.ts), so that drift does not widen the CIs.
+  const boots = (index: number) => readLogBoots(state, index).map(Math.exp);
   const rng = createRng(state.config.seed);
   const change = estimateChange(boots(0), boots(last), forkRng(rng), state.config.confidence);
   const final = state.final;

@@ -17,7 +17,8 @@ export type BisectEvent =
   | { readonly kind: 'mark'; readonly commit: string; readonly as: 'good' | 'bad' };
 
 export type Action =
-  | { readonly kind: 'measure'; readonly commit: string; readonly boots: number; readonly phase: Phase }
+  /** `reference`: a boot of GOOD or BAD taken among the tested commits' boots to follow the host's drift. */
+  | { readonly kind: 'measure'; readonly commit: string; readonly boots: number; readonly phase: Phase; readonly reference?: boolean }
   /** A hint: this commit will probably be measured soon, build it now if a builder is idle. */
   | { readonly kind: 'build'; readonly commit: string; readonly speculative: boolean }
   | { readonly kind: 'done'; readonly result: BisectResult };
@@ -25,6 +26,8 @@ export type Action =
 export interface CommitRecord {
   /** Median of each boot's runs, in arrival order. */
   readonly boots: number[];
+  /** When each boot arrived: the state's event count then (a clock for drift). */
+  readonly times: number[];
   /** Runs received over all boots (k per boot). */
   runs: number;
   /** Build or boot failures since the last successful boot. */

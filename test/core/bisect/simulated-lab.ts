@@ -14,6 +14,8 @@ export interface LabTruth {
   readonly runsPerBoot?: number;
   readonly brokenBuilds?: ReadonlySet<number>;
   readonly baseValue?: number;
+  /** σ of a random walk of the host's log speed, one step per boot (0: stationary). */
+  readonly driftStep?: number;
 }
 
 export function makeCommits(n: number): string[] {
@@ -28,10 +30,10 @@ function computeLogLevel(truth: LabTruth, index: number): number {
 }
 
 // One boot of one commit as the event the app would apply.
-export function simulateEvent(truth: LabTruth, commits: readonly string[], commit: string, rng: Rng): BisectEvent {
+export function simulateEvent(truth: LabTruth, commits: readonly string[], commit: string, rng: Rng, hostOffset = 0): BisectEvent {
   const index = commits.indexOf(commit);
   if (truth.brokenBuilds?.has(index)) return { kind: 'build-failed', commit, reason: 'make: *** [arch/x86/boot/bzImage] Error 2' };
-  const bootLog = computeLogLevel(truth, index) + (truth.sigmaBoot ?? 0.017) * nextNormal(rng);
+  const bootLog = computeLogLevel(truth, index) + hostOffset + (truth.sigmaBoot ?? 0.017) * nextNormal(rng);
   const runs = Array.from({ length: truth.runsPerBoot ?? 5 }, () => (truth.baseValue ?? 9400) * Math.exp(bootLog + (truth.sigmaRun ?? 0.012) * nextNormal(rng)));
   return { kind: 'boot', commit, runs };
 }
@@ -50,13 +52,15 @@ export function runLab(input: BisectInput, truth: LabTruth, seed: number, option
   let state = createBisection(input);
   const events: BisectEvent[] = [];
   const states: BisectState[] = [];
+  let drift = 0;
   for (let round = 0; round < 20_000; round++) {
     const actions = nextActions(state);
     for (const action of actions) if (action.kind === 'done') return { state, result: action.result, events, states };
     for (const action of actions) {
       if (action.kind !== 'measure') continue;
       for (let b = 0; b < action.boots; b++) {
-        const event = simulateEvent(truth, state.commits, action.commit, rng);
+        const event = simulateEvent(truth, state.commits, action.commit, rng, drift);
+        if (truth.driftStep) drift += truth.driftStep * nextNormal(rng);
         events.push(event);
         state = apply(state, event);
         if (options.keepStates) states.push(state);
