@@ -37,6 +37,10 @@ import {
 
 export type { BisectSession, LoggedEvent } from './bisect-session.ts';
 
+// Reference boots are the app's default (the engine's is a stationary host):
+// real hosts drift, TCG on a shared one by up to 2× within minutes.
+const REFERENCE_EVERY = 2;
+
 export interface StartOptions {
   repo: string;
   good: string;
@@ -56,6 +60,7 @@ export interface StartOptions {
   confidence?: number;
   maxBoots?: number;
   minEffect?: number;
+  referenceEvery?: number;
   seed?: number;
   accel?: AccelChoice;
   toolchain?: string;
@@ -96,6 +101,7 @@ export async function startBisection(opts: StartOptions): Promise<BisectSession>
   let runsPerBoot = 1;
   let minEffect = opts.minEffect;
   let maxBoots = opts.maxBoots;
+  let referenceEvery = opts.referenceEvery;
   let kernelConfig: BisectSession['kernelConfig'] = null;
   if (opts.command !== undefined) {
     test = { name: 'command', metric: 'value', unit: 'value', higherIsBetter: opts.higherIsBetter ?? true };
@@ -113,6 +119,7 @@ export async function startBisection(opts: StartOptions): Promise<BisectSession>
     runsPerBoot = p.sampling.runsPerBoot;
     minEffect ??= p.minEffect;
     maxBoots ??= p.sampling.maxBoots;
+    referenceEvery ??= p.sampling.referenceEvery;
     profile = { source: loaded.source, name: p.name, hash: loaded.hash, yaml: renderProfileYaml(loaded) };
     kernelConfig = await readKernelConfigSpec({ profile: opts.profile ?? '', cwd: opts.repo });
   }
@@ -123,6 +130,7 @@ export async function startBisection(opts: StartOptions): Promise<BisectSession>
     ...(opts.confidence === undefined ? {} : { confidence: opts.confidence }),
     ...(minEffect === undefined ? {} : { minEffect }),
     ...(maxBoots === undefined ? {} : { maxBootsPerCommit: maxBoots }),
+    referenceEvery: referenceEvery ?? REFERENCE_EVERY,
     ...(opts.seed === undefined ? {} : { seed: opts.seed }),
   });
   if (!config) throw new UserError(`invalid bisection settings:\n  ${errors.join('\n  ')}`);
@@ -245,7 +253,7 @@ export async function runBisection(opts: RunOptions): Promise<RunOutcome> {
           step: state.steps.length + 1,
           commit: action.commit,
           subject: session.commits.find((c) => c.sha === action.commit)?.subject ?? '',
-          phase: action.phase,
+          phase: action.reference === true ? `${action.phase} (reference)` : action.phase,
           leader: leader.culprit?.commit ?? null,
           leaderProbability: leader.culprit?.probability ?? null,
         };

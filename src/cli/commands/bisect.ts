@@ -75,6 +75,10 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
         .option('confidence', { type: 'number', describe: 'posterior probability the culprit must reach (default 0.95)' })
         .option('max-boots', { type: 'number', describe: "boots per commit before it is judged unknown (default: the profile's maxBoots)" })
         .option('min-effect', { type: 'number', describe: "smallest relative change that matters, e.g. 0.03 (default: the profile's)" })
+        .option('reference-every', {
+          type: 'number',
+          describe: "while bisecting, boot GOOD or BAD again after this many boots of other commits, to follow a host whose speed drifts; 0 = never (default: the profile's sampling.referenceEvery, 2)",
+        })
         .option('seed', { type: 'number', describe: 'seed of the random choices (recorded in the report)' })
         .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, describe: 'accelerator for the guests' })
         .option('toolchain', { type: 'string', describe: 'compiler for the kernel builds (gcc-8, /opt/gcc/bin/gcc); old kernels need old compilers' })
@@ -100,6 +104,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
         ...(argv.confidence === undefined ? {} : { confidence: Number(argv.confidence) }),
         ...(argv['max-boots'] === undefined ? {} : { maxBoots: Number(argv['max-boots']) }),
         ...(argv['min-effect'] === undefined ? {} : { minEffect: Number(argv['min-effect']) }),
+        ...(argv['reference-every'] === undefined ? {} : { referenceEvery: Number(argv['reference-every']) }),
         ...(argv.seed === undefined ? {} : { seed: Number(argv.seed) }),
         accel: argv.accel as 'auto' | 'kvm' | 'tcg',
         ...(argv.toolchain === undefined ? {} : { toolchain: String(argv.toolchain) }),

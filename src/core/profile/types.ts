@@ -81,6 +81,10 @@ export interface ProfileSampling {
   warmupRuns: number;
   minBoots: number;
   maxBoots: number;
+  // bisecting: boot GOOD or BAD again after this many boots of other commits
+  // and judge each boot against the endpoint boots nearest in time, so that a
+  // host whose speed drifts is not mistaken for a change (0: never)
+  referenceEvery: number;
 }
 
 export interface Profile {

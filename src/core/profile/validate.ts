@@ -299,7 +299,7 @@ const TOP_KEYS = ['schema', 'name', 'description', 'topology', 'tests', 'guest',
 const GUEST_KEYS = ['vcpus', 'memoryMiB', 'cmdline', 'pinning'] as const;
 const NIC_KEYS = ['vhost', 'queues', 'mrgRxbuf', 'offloads'] as const;
 const KERNEL_KEYS = ['fragment'] as const;
-const SAMPLING_KEYS = ['runsPerBoot', 'warmupRuns', 'minBoots', 'maxBoots'] as const;
+const SAMPLING_KEYS = ['runsPerBoot', 'warmupRuns', 'minBoots', 'maxBoots', 'referenceEvery'] as const;
 
 // Validates a parsed profile; `source` (a file name) prefixes every message.
 export function validateProfile(raw: unknown, source: string): ProfileValidation {
@@ -415,10 +415,11 @@ export function validateProfile(raw: unknown, source: string): ProfileValidation
     const warmupRuns = readInt(p, 'sampling.warmupRuns', s.warmupRuns, { min: 0, max: 100 }, 1);
     const minBoots = readInt(p, 'sampling.minBoots', s.minBoots, { min: 1, max: 1000 }, 3);
     const maxBoots = readInt(p, 'sampling.maxBoots', s.maxBoots, { min: 1, max: 1000 }, 10);
+    const referenceEvery = readInt(p, 'sampling.referenceEvery', s.referenceEvery, { min: 0, max: 1000 }, 2);
     if (minBoots !== undefined && maxBoots !== undefined && maxBoots < minBoots) {
       p.error('sampling.maxBoots', `expected at least sampling.minBoots (${minBoots}), got ${maxBoots}`);
-    } else if (runsPerBoot !== undefined && warmupRuns !== undefined && minBoots !== undefined && maxBoots !== undefined) {
-      sampling = { runsPerBoot, warmupRuns, minBoots, maxBoots };
+    } else if (runsPerBoot !== undefined && warmupRuns !== undefined && minBoots !== undefined && maxBoots !== undefined && referenceEvery !== undefined) {
+      sampling = { runsPerBoot, warmupRuns, minBoots, maxBoots, referenceEvery };
       if (minBoots < 2) p.warn('sampling.minBoots', 'with 1 boot the boot-to-boot variance cannot be estimated');
       if (warmupRuns === 0 && topology !== 'host-to-guest') {
         p.warn('sampling.warmupRuns', "0: a guest's first netperf run per boot is typically ~20 % low");

@@ -42,7 +42,7 @@ describe('validateProfile', () => {
       guest: { vcpus: 1, memoryMiB: 256, cmdline: '', pinning: [] },
       nic: { vhost: false, queues: 1, mrgRxbuf: true, offloads: {} },
       kernel: { fragment: [] },
-      sampling: { runsPerBoot: 5, warmupRuns: 1, minBoots: 3, maxBoots: 10 },
+      sampling: { runsPerBoot: 5, warmupRuns: 1, minBoots: 3, maxBoots: 10, referenceEvery: 2 },
       minEffect: 0.05,
     } satisfies Profile);
     expect(r.warnings).toEqual(['profiles/x.yaml: kernel.fragment: empty: the guest kernel needs at least virtio-net, PCI, an initramfs and a serial console']);
