@@ -133,14 +133,18 @@ describe('kbisect on a real kernel range', () => {
   it('says "no confirmed regression" (exit 3) on a range without one', () => {
     // base .. commit 4: documentation and comment changes only
     const bad = series.commits[3]?.sha ?? '';
-    // TCG throughput here varies ~10% within a boot: "no change" is shown as a
-    // GOOD→BAD change inside ±15%, the smallest change this test cares about
-    const start = kbisect(['start', series.good, bad, '--profile', profile, '--min-effect', '0.15']);
+    // TCG throughput here varies ~10% within a boot and drifts by tens of
+    // percent within minutes: "no change" is shown as a GOOD→BAD change inside
+    // ±25%, the smallest change this test cares about (the injected one is
+    // −60…−76%). Replayed on one run's log here, ±15% was still undecided
+    // after 91 boots (15 min) without drift tracking and took 64 with it;
+    // ±25% takes about 28.
+    const start = kbisect(['start', series.good, bad, '--profile', profile, '--min-effect', '0.25']);
     expect(start.status, start.stderr).toBe(0);
     const run = kbisect(['run', '--json']);
     expect(run.status, run.stderr).toBe(3);
     const result = JSON.parse(run.stdout) as { outcome: string; culprit: unknown };
-    // either the change is shown to be inside ±15% (no-regression) or, with
+    // either the change is shown to be inside ±25% (no-regression) or, with
     // noisy boots, calibration runs out without confirming one (inconclusive):
     // both are "no confirmed regression", exit 3, and never a culprit
     expect(['no-regression', 'inconclusive']).toContain(result.outcome);
