@@ -6,7 +6,7 @@
 // so that the whole bench takes a few minutes). Results are not stored.
 //
 //   npm run bench:boot -- [--kernel bzImage] [--duration 1] [--boots 5] [--runs 5] [--ready-boots 12] [--json]
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,7 +23,7 @@ import { median, quantile } from '../src/core/stats/descriptive.ts';
 
 const { values: opts } = parseArgs({
   options: {
-    kernel: { type: 'string', default: process.env.KBISECT_TEST_KERNEL ?? '/var/cache/kbisect-fixtures/dev-build/arch/x86/boot/bzImage' },
+    kernel: { type: 'string' },
     duration: { type: 'string', default: '1' },
     boots: { type: 'string', default: '5' },
     runs: { type: 'string', default: '5' },
@@ -56,13 +56,32 @@ function okBoots(r: MeasureResult) {
   return r.boots.flatMap((b) => (b.kind === 'ok' ? [b] : []));
 }
 
+// The guest kernel the tests build (test/fixtures/guest-kernel.ts: Linux 6.1,
+// tinyconfig + the guest fragment), unless --kernel or KBISECT_TEST_KERNEL says otherwise.
+const FIXTURE_KERNELS = '/var/cache/kbisect-fixtures/guest-kernel-cache/kernels';
+
+function findKernel(): string | null {
+  const given = opts.kernel ?? process.env.KBISECT_TEST_KERNEL;
+  if (given !== undefined) return existsSync(given) ? given : null;
+  if (!existsSync(FIXTURE_KERNELS)) return null;
+  const found = readdirSync(FIXTURE_KERNELS)
+    .map((d) => join(FIXTURE_KERNELS, d, 'bzImage'))
+    .filter((f) => existsSync(f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return found[0] ?? null;
+}
+
 async function main(): Promise<void> {
-  if (!existsSync(opts.kernel)) {
-    log(`bench:boot: no guest kernel at ${opts.kernel}; build one (tinyconfig + lab fragment) and pass --kernel or KBISECT_TEST_KERNEL`);
+  const image = findKernel();
+  if (image === null) {
+    log(
+      `bench:boot: no guest kernel${opts.kernel ? ` at ${opts.kernel}` : ` under ${FIXTURE_KERNELS}`}; ` +
+        'run `npm test` once (it builds the fixture kernel there), or pass --kernel bzImage (or KBISECT_TEST_KERNEL)',
+    );
     process.exitCode = 2;
     return;
   }
-  const kernel = await kernelFromImage(opts.kernel);
+  const kernel = await kernelFromImage(image);
   const scratch = mkdtempSync(join(tmpdir(), 'kbisect-bench-'));
   try {
     // 1. guest image: cold (empty cache) and cached
