@@ -20,10 +20,15 @@ interface Scenario extends HistorySpec {
   readonly sameAs?: string;
 }
 
-// A host whose speed wanders by a random walk of σ_boot/4 per boot: over the
-// ~100 boots of a bisection it drifts by about 2.5 σ_boot, more than a d = 2
-// regression. kbisect runs once with reference boots (every 2 boots of
-// other commits, the app's default) and once without, on the same histories.
+// The first scenarios run the engine as on a host known to be steady (no
+// reference boots). `d2-n1024-ref` is d2-n1024 again, same histories and
+// noise, with the app's default of a reference boot of GOOD or BAD after
+// every 2 boots of other commits: what that insurance costs.
+//
+// The drifting host's speed wanders by a random walk of σ_boot/4 per boot:
+// over the ~100 boots of a bisection about 2.5 σ_boot, more than a d = 2
+// regression. kbisect runs once with reference boots and once without, on
+// the same histories and noise.
 const driftingNoise = { ...netperfNoise, driftStep: netperfNoise.sigmaBoot / 4 };
 
 const scenarios: readonly Scenario[] = [
@@ -34,7 +39,7 @@ const scenarios: readonly Scenario[] = [
   { name: 'two-culprits-n1024', commits: 1024, d: 4, shares: [0.7, 0.3], histories: 200, noise: netperfNoise },
   { name: 'd2-n64', commits: 64, d: 2, shares: [1], histories: 200, noise: netperfNoise },
   { name: 'd2-n10000', commits: 10000, d: 2, shares: [1], histories: 50, noise: netperfNoise },
-  { name: 'd2-n1024-ref', commits: 1024, d: 2, shares: [1], histories: 200, noise: netperfNoise, kbisect: { referenceEvery: 2 } },
+  { name: 'd2-n1024-ref', commits: 1024, d: 2, shares: [1], histories: 200, noise: netperfNoise, kbisect: { referenceEvery: 2 }, sameAs: 'd2-n1024' },
   { name: 'drift-d2-n1024', commits: 1024, d: 2, shares: [1], histories: 200, noise: driftingNoise, kbisect: { referenceEvery: 2 } },
   { name: 'drift-d2-n1024-no-ref', commits: 1024, d: 2, shares: [1], histories: 200, noise: driftingNoise, kbisect: { referenceEvery: 0 }, sameAs: 'drift-d2-n1024' },
   { name: 'drift-none-n1024', commits: 1024, d: 0, shares: [1], histories: 200, noise: driftingNoise, kbisect: { referenceEvery: 2 } },

@@ -14,7 +14,9 @@
 //               one wild reference boot does not move it)
 //
 // An endpoint boot is never its own neighbour, so that its adjusted value
-// keeps its own noise and the pooled spread stays honest.
+// keeps its own noise and the pooled spread stays honest. On a host that
+// does not drift the fit would only add noise: it is used only when it makes
+// the endpoint boots clearly tighter around their levels.
 
 import { median } from '../stats/index.ts';
 import type { BisectState } from './types.ts';
@@ -22,6 +24,8 @@ import type { BisectState } from './types.ts';
 const NEIGHBOURS = 4;
 /** Fewer endpoint boots than this per side: no drift estimate yet. */
 const MIN_PER_SIDE = 3;
+/** The fit is used when it shrinks the endpoints' spread (MAD) below this share. */
+const WORTH_IT = 0.9;
 
 interface Point {
   readonly t: number;
@@ -62,6 +66,13 @@ export function fitDrift(state: BisectState): DriftFit {
   const times = points.map((p) => p.t);
   const values = points.map((p) => p.y);
   const center = median(values);
+  // Kept only where it pays: the endpoint boots, each adjusted by its
+  // neighbours (never itself), must sit clearly tighter around their level
+  // than unadjusted. On a steady host the fit only adds its own noise.
+  const raw = values.map((y) => Math.abs(y - center));
+  const adjusted = values.map((y, i) => y - (medianOfNearest(times, values, times[i] as number) - center));
+  const adjustedCenter = median(adjusted);
+  if (median(adjusted.map((y) => Math.abs(y - adjustedCenter))) >= WORTH_IT * median(raw)) return NO_DRIFT;
   return { offsetAt: (t) => medianOfNearest(times, values, t) - center };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { apply, createBisection, nextActions, type BisectEvent, type BisectState } from '../../../src/core/bisect/index.ts';
 import { fitDrift } from '../../../src/core/bisect/drift.ts';
+import { createRng, nextNormal } from '../../../src/core/rng.ts';
 import { makeCommits, runLab, type LabTruth } from './simulated-lab.ts';
 
 const COMMITS = makeCommits(16);
@@ -40,12 +41,23 @@ describe('fitDrift', () => {
   });
 
   it('is not moved by one wild reference boot', () => {
-    let state = trendingEndpoints(8, 0, 2);
-    const before = fitDrift(state).offsetAt(16.5);
-    state = apply(state, boot(GOOD, 300));
-    state = apply(state, boot(BAD, 700));
-    state = apply(state, boot(GOOD, 1000));
-    expect(fitDrift(state).offsetAt(16.5)).toBeCloseTo(before, 9);
+    let state = trendingEndpoints(8, 0.02, 2);
+    const shape = (t: number) => fitDrift(state).offsetAt(t) - fitDrift(state).offsetAt(5.5);
+    const before = shape(15.5);
+    // 70% below the trend (log −1.2), right next to t = 15.5
+    state = apply(state, boot(GOOD, 300 * Math.exp(-0.02 * state.events)));
+    expect(Math.abs(shape(15.5) - before)).toBeLessThan(0.03);
+  });
+
+  it('stays out of the way on a steady host, where it would only add noise', () => {
+    const rng = createRng(7);
+    let state = createBisection({ commits: COMMITS, config: { referenceEvery: 2 } });
+    for (let i = 0; i < 12; i++) {
+      state = apply(state, boot(GOOD, 1000 * Math.exp(0.05 * nextNormal(rng))));
+      state = apply(state, boot(BAD, 700 * Math.exp(0.05 * nextNormal(rng))));
+    }
+    const fit = fitDrift(state);
+    expect([0, 5, 11, 23, 30].map((t) => fit.offsetAt(t))).toEqual([0, 0, 0, 0, 0]);
   });
 });
 
