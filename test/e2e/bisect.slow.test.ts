@@ -151,4 +151,27 @@ describe('kbisect on a real kernel range', () => {
     expect(result.culprit).toBeNull();
     expect(countKbisectLeftovers()).toEqual({ netns: [], qemu: '' });
   });
+
+  it('`kbisect measure REV` builds the revision (or takes it from the cache) and measures it', () => {
+    const r = kbisect(['measure', series.culprit, '--profile', profile, '--boots', '2', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as {
+      kernel: { imageHash: string };
+      boots: { kind: string; tests?: { metric: string; runs: number[]; warmup: number[] }[] }[];
+      summary: unknown;
+      resultsPath: string | null;
+    };
+    expect(result.kernel.imageHash).toMatch(/^[0-9a-f]{16,}$/);
+    expect(result.boots.map((b) => b.kind)).toEqual(['ok', 'ok']);
+    for (const b of result.boots) {
+      const stream = b.tests?.[0];
+      expect(stream?.metric).toBe('throughput');
+      expect(stream?.runs).toHaveLength(3);
+      expect(stream?.warmup).toHaveLength(1);
+      for (const v of stream?.runs ?? []) expect(v).toBeGreaterThan(10);
+    }
+    expect(result.resultsPath).not.toBeNull();
+    expect(readFileSync(result.resultsPath ?? '', 'utf8').split('\n').filter((l) => l.includes(result.kernel.imageHash)).length).toBeGreaterThanOrEqual(2);
+    expect(countKbisectLeftovers()).toEqual({ netns: [], qemu: '' });
+  });
 });
