@@ -41,6 +41,15 @@ export type { BisectSession, LoggedEvent } from './bisect-session.ts';
 // real hosts drift, TCG on a shared one by up to 2× within minutes.
 const REFERENCE_EVERY = 2;
 
+// The `kbisect start` option behind each engine setting, for error messages.
+const START_FLAG: Record<string, string> = {
+  confidence: '--confidence',
+  minEffect: '--min-effect',
+  maxBootsPerCommit: '--max-boots',
+  referenceEvery: '--reference-every',
+  seed: '--seed',
+};
+
 export interface StartOptions {
   repo: string;
   good: string;
@@ -133,7 +142,10 @@ export async function startBisection(opts: StartOptions): Promise<BisectSession>
     referenceEvery: referenceEvery ?? REFERENCE_EVERY,
     ...(opts.seed === undefined ? {} : { seed: opts.seed }),
   });
-  if (!config) throw new UserError(`invalid bisection settings:\n  ${errors.join('\n  ')}`);
+  if (errors.length > 0) {
+    const named = errors.map((e) => e.replace(/`(\w+)` option/, (m, key: string) => (key in START_FLAG ? `${START_FLAG[key]} option` : m)));
+    throw new UserError(`invalid bisection settings:\n  ${named.join('\n  ')}`, 'see kbisect start --help for each option');
+  }
   const session: BisectSession = {
     kind: 'session',
     version: 1,
