@@ -11,6 +11,7 @@ import { registerCleanup } from './cleanup.ts';
 import { sha256Hex } from './digest.ts';
 import { cacheDir } from './paths.ts';
 import { writeFileAtomic } from './store.ts';
+import { isAlive } from './process.ts';
 
 export interface SlotPaths {
   slot: number;
@@ -72,14 +73,6 @@ export function slotPaths(workDir: string, slot: number): SlotPaths {
   };
 }
 
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 // Takes the slot's lock (a file holding our pid; a dead owner's lock is taken
 // over). Returns the function that releases it.
@@ -98,7 +91,7 @@ export async function lockSlot(paths: SlotPaths): Promise<() => Promise<void>> {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number((await readFile(paths.lock, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isProcessAlive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
         throw new UserError(
           `build slot ${paths.slot} (${paths.root}) is in use by process ${owner}`,
           'wait for that kbisect to finish, or build on another slot (--slot N)',

@@ -6,6 +6,7 @@ import { delimiter, join } from 'node:path';
 import { toolNames, type DeviceFact, type HostFacts, type ToolFact, type ToolName } from '../core/doctor.ts';
 import { isStaticElf } from './elf.ts';
 import { runCommand } from './exec.ts';
+import { exists } from './store.ts';
 
 // How each tool tells its version (first matching line of its output).
 const versionCommands: Record<ToolName, { args: string[]; pattern: RegExp }> = {
@@ -69,14 +70,6 @@ async function probeTool(name: ToolName): Promise<ToolFact> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // Reads the CPU flags of the first processor in /proc/cpuinfo.
 export function parseCpuFlags(cpuinfo: string): { vmx: boolean; svm: boolean; hypervisor: boolean } {

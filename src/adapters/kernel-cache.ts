@@ -9,6 +9,8 @@ import type { CcacheStats } from '../core/kernel-build.ts';
 import { sha256Hex } from './digest.ts';
 import { cacheDir } from './paths.ts';
 import { writeFileAtomic } from './store.ts';
+import { isAlive } from './process.ts';
+import { exists } from './store.ts';
 
 export interface KernelCacheMeta {
   version: 1;
@@ -73,14 +75,6 @@ async function readMeta(dir: string): Promise<KernelCacheMeta | null> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function loadEntry(dir: string, key: string): Promise<KernelCacheEntry | null> {
   const meta = await readMeta(dir);
@@ -164,14 +158,6 @@ export async function removeEntry(key: string): Promise<void> {
   await rm(join(kernelCacheDir(), key), { recursive: true, force: true });
 }
 
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 // Leftovers of stores that were interrupted (Ctrl-C, crash): temp dirs whose process is gone.
 export async function removeTempEntries(): Promise<number> {
@@ -183,7 +169,7 @@ export async function removeTempEntries(): Promise<number> {
   }
   const stale = names.filter((n) => {
     const pid = Number(/^\.tmp-.+-(\d+)-\d+$/.exec(n)?.[1] ?? Number.NaN);
-    return n.startsWith('.tmp-') && !(Number.isInteger(pid) && isProcessAlive(pid));
+    return n.startsWith('.tmp-') && !(Number.isInteger(pid) && isAlive(pid));
   });
   for (const name of stale) await rm(join(kernelCacheDir(), name), { recursive: true, force: true });
   return stale.length;

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { UserError } from '../core/errors.ts';
 import { registerCleanup } from './cleanup.ts';
+import { isAlive } from './process.ts';
 
 export interface LockHolder {
   pid: number;
@@ -21,14 +22,6 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function readHolder(path: string): Promise<LockHolder | null> {
   try {

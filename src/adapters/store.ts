@@ -1,7 +1,7 @@
 // Results on disk: append-only JSONL that is fsync'd record by record (a crash
 // loses nothing already appended), and atomic whole-file writes (temp file,
 // fsync, rename) for state that is replaced.
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 // Appends one record as a line and fsyncs it before returning.
@@ -65,5 +65,15 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await dir.sync();
   } finally {
     await dir.close();
+  }
+}
+
+// True when something exists at `path` (any kind, following symlinks).
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
   }
 }
