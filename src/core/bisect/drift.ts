@@ -39,17 +39,8 @@ export interface DriftFit {
 
 const NO_DRIFT: DriftFit = { offsetAt: () => 0 };
 
-const cache = new WeakMap<BisectState, { readonly events: number; readonly fit: DriftFit }>();
-
-// The drift fit of a state, memoised per state object and event count.
-export function getDriftFit(state: BisectState): DriftFit {
-  const cached = cache.get(state);
-  if (cached !== undefined && cached.events === state.events) return cached.fit;
-  const fit = fitDrift(state);
-  cache.set(state, { events: state.events, fit });
-  return fit;
-}
-
+// The host's drift as the endpoint boots of a state show it (model.ts keeps
+// one fit per state and event count).
 export function fitDrift(state: BisectState): DriftFit {
   if (state.config.referenceEvery === 0) return NO_DRIFT;
   const last = state.commits.length - 1;

@@ -8,7 +8,7 @@
 // significant look overstates the change.
 
 import { clipLlr, computeContaminatedLlr, computeSprtThresholds, estimatePooledSpread, median } from '../stats/index.ts';
-import { getDriftFit } from './drift.ts';
+import { fitDrift, type DriftFit } from './drift.ts';
 import { computePosterior } from './posterior.ts';
 import type { BisectState, CommitRecord } from './types.ts';
 
@@ -46,20 +46,20 @@ export function readLogBoots(state: BisectState, index: number): number[] {
   if (state.config.referenceEvery === 0) return record.boots.map(Math.log);
   let memo = adjustedCache.get(state);
   if (memo === undefined || memo.events !== state.events) {
-    memo = { events: state.events, byIndex: new Map() };
+    memo = { events: state.events, drift: fitDrift(state), byIndex: new Map() };
     adjustedCache.set(state, memo);
   }
   let logs = memo.byIndex.get(index);
   if (logs === undefined) {
-    const drift = getDriftFit(state);
+    const drift = memo.drift;
     logs = record.boots.map((v, j) => Math.log(v) - drift.offsetAt(record.times[j] as number));
     memo.byIndex.set(index, logs);
   }
   return [...logs];
 }
 
-// Drift-adjusted boots per commit, computed once per state and event count.
-const adjustedCache = new WeakMap<BisectState, { readonly events: number; readonly byIndex: Map<number, readonly number[]> }>();
+// The drift fit and the adjusted boots per commit, once per state and event count.
+const adjustedCache = new WeakMap<BisectState, { readonly events: number; readonly drift: DriftFit; readonly byIndex: Map<number, readonly number[]> }>();
 
 // Fits the model; null until both endpoints have boots.
 export function estimateModel(state: BisectState): LogModel | null {
