@@ -39,3 +39,28 @@ export async function killPid(pid: number, graceMs = 2000): Promise<void> {
     }
   }
 }
+
+// When a process started, in clock ticks since boot (/proc/PID/stat field 22),
+// or null when it is gone: with the boot id it tells a pid reused by another
+// process from the process that wrote a lock.
+export async function processStartTicks(pid: number): Promise<number | null> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // the command name (field 2) is in parentheses and may itself hold spaces or ')'
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[19]);
+  return Number.isSafeInteger(ticks) ? ticks : null;
+}
+
+// This boot of this machine (changes at every reboot): a pid from another boot names nothing.
+export async function bootId(): Promise<string> {
+  try {
+    return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+  } catch {
+    return 'unknown';
+  }
+}
