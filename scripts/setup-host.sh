@@ -20,7 +20,7 @@ if [[ ! -r /etc/os-release ]] || ! grep -q '^VERSION_CODENAME=bookworm' /etc/os-
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-PKGS=(qemu-system-x86 busybox-static make gcc flex bison bc libelf-dev libssl-dev
+PKGS=(qemu-system-x86 busybox-static strace make gcc flex bison bc libelf-dev libssl-dev
       ccache cpio git iproute2 kmod procps linux-source-6.1 xz-utils netperf)
 
 missing=()
