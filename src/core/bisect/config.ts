@@ -1,5 +1,7 @@
 // Knobs of a statistical bisection, with defaults tuned on the simulator
 // (bench/sim.ts) for netperf in QEMU guests (boot-to-boot CV ≈ 1.7%).
+import { z } from 'zod';
+import { EVERY_PROBLEM, checkSchema, fieldsOf } from '../schema.ts';
 
 export type Direction = 'lower-is-worse' | 'higher-is-worse';
 
@@ -64,48 +66,55 @@ export interface ConfigValidation {
   readonly errors: readonly string[];
 }
 
-type NumericKey = { [K in keyof BisectConfig]: BisectConfig[K] extends number ? K : never }[keyof BisectConfig];
+// execa's shape: "Expected the `timeout` option to be a non-negative integer, got `-1`."
+function option(what: string): (issue: { path?: readonly PropertyKey[] | undefined; input?: unknown }) => string {
+  return (issue) => `Expected the \`${String(issue.path?.[0])}\` option to be ${what}, got \`${String(issue.input)}\`.`;
+}
 
-const RULES: readonly (readonly [NumericKey, string, (v: number) => boolean])[] = [
-  ['confidence', 'a number in (0.5, 1)', (v) => v > 0.5 && v < 1],
-  ['minBootsPerCommit', 'an integer ≥ 1', (v) => Number.isInteger(v) && v >= 1],
-  ['maxBootsPerCommit', 'an integer ≥ 1', (v) => Number.isInteger(v) && v >= 1],
-  ['minEffect', 'a number in (0, 1)', (v) => v > 0 && v < 1],
-  ['maxBuilds', 'an integer ≥ 2', (v) => Number.isInteger(v) && v >= 2],
-  ['maxBoots', 'an integer ≥ 2', (v) => Number.isInteger(v) && v >= 2],
-  ['seed', 'a finite number', (v) => Number.isFinite(v)],
-  ['verdictErrorRate', 'a number in (0, 0.5)', (v) => v > 0 && v < 0.5],
-  ['calibrationBoots', 'an integer ≥ 2', (v) => Number.isInteger(v) && v >= 2],
-  ['maxCalibrationBoots', 'an integer ≥ 2', (v) => Number.isInteger(v) && v >= 2],
-  ['calibrationAlpha', 'a number in (0, 0.5)', (v) => v > 0 && v < 0.5],
-  ['verifyBoots', 'an integer ≥ 2', (v) => Number.isInteger(v) && v >= 2],
-  ['maxVerifyBoots', 'an integer ≥ 2', (v) => Number.isInteger(v) && v >= 2],
-  ['referenceEvery', 'an integer ≥ 0 (0: no reference boots)', (v) => Number.isInteger(v) && v >= 0],
-];
+const number = (what: string): z.ZodNumber => z.number({ error: option(what) });
+const int = (what: string): z.ZodInt => z.int({ error: option(what) });
+
+// Pairs of a first look and a cap: the cap may not come before the look.
+const LOOK_AND_CAP = [
+  ['minBootsPerCommit', 'maxBootsPerCommit'],
+  ['calibrationBoots', 'maxCalibrationBoots'],
+  ['verifyBoots', 'maxVerifyBoots'],
+] as const;
+
+const bisectConfigSchema = z
+  .object({
+    confidence: number('a number in (0.5, 1)').gt(0.5).lt(1),
+    minBootsPerCommit: int('an integer ≥ 1').min(1),
+    maxBootsPerCommit: int('an integer ≥ 1').min(1),
+    minEffect: number('a number in (0, 1)').gt(0).lt(1),
+    maxBuilds: int('an integer ≥ 2').min(2),
+    maxBoots: int('an integer ≥ 2').min(2),
+    seed: number('a finite number'),
+    verdictErrorRate: number('a number in (0, 0.5)').gt(0).lt(0.5),
+    calibrationBoots: int('an integer ≥ 2').min(2),
+    maxCalibrationBoots: int('an integer ≥ 2').min(2),
+    calibrationAlpha: number('a number in (0, 0.5)').gt(0).lt(0.5),
+    verifyBoots: int('an integer ≥ 2').min(2),
+    maxVerifyBoots: int('an integer ≥ 2').min(2),
+    referenceEvery: int('an integer ≥ 0 (0: no reference boots)').min(0),
+    direction: z.enum(['lower-is-worse', 'higher-is-worse'], { error: option('"lower-is-worse" or "higher-is-worse"') }),
+  })
+  .superRefine((raw, ctx) => {
+    const config = fieldsOf(raw);
+    for (const [look, cap] of LOOK_AND_CAP) {
+      const lo = config[look];
+      const hi = config[cap];
+      if (typeof lo === 'number' && typeof hi === 'number' && hi < lo) {
+        ctx.addIssue({ code: 'custom', input: hi, message: `Expected \`${cap}\` (${hi}) to be at least \`${look}\` (${lo}).` });
+      }
+    }
+  }, EVERY_PROBLEM);
 
 // Fills defaults and reports every problem at once instead of throwing on the first.
 export function validateBisectConfig(raw: Partial<BisectConfig>): ConfigValidation {
   const config: BisectConfig = { ...defaultBisectConfig, ...raw };
-  const errors: string[] = [];
-  for (const [key, expected, isValid] of RULES) {
-    const value = config[key];
-    if (typeof value !== 'number' || !isValid(value)) {
-      errors.push(`Expected the \`${key}\` option to be ${expected}, got \`${String(value)}\`.`);
-    }
-  }
-  if (config.direction !== 'lower-is-worse' && config.direction !== 'higher-is-worse') {
-    errors.push(`Expected the \`direction\` option to be "lower-is-worse" or "higher-is-worse", got \`${String(config.direction)}\`.`);
-  }
-  if (config.maxBootsPerCommit < config.minBootsPerCommit) {
-    errors.push(`Expected \`maxBootsPerCommit\` (${config.maxBootsPerCommit}) to be at least \`minBootsPerCommit\` (${config.minBootsPerCommit}).`);
-  }
-  if (config.maxCalibrationBoots < config.calibrationBoots) {
-    errors.push(`Expected \`maxCalibrationBoots\` (${config.maxCalibrationBoots}) to be at least \`calibrationBoots\` (${config.calibrationBoots}).`);
-  }
-  if (config.maxVerifyBoots < config.verifyBoots) {
-    errors.push(`Expected \`maxVerifyBoots\` (${config.maxVerifyBoots}) to be at least \`verifyBoots\` (${config.verifyBoots}).`);
-  }
-  return { config, errors };
+  const checked = checkSchema(bisectConfigSchema, config);
+  return { config, errors: checked.ok ? [] : checked.problems.map((p) => p.message) };
 }
 
 // Per-endpoint boot counts at which calibration looks at the data: ×1.5 each

@@ -1,4 +1,5 @@
 // Measurement profiles: schema, validation, canonical form.
 export * from './types.ts';
-export { validateProfile } from './validate.ts';
+export { defaultTestName, profileDefaults } from './defaults.ts';
+export { profileJsonSchema, validateProfile } from './validate.ts';
 export { canonicalizeProfile, profileToDocument } from './canonical.ts';

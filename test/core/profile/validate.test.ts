@@ -129,6 +129,22 @@ describe('validateProfile', () => {
     ]);
   });
 
+  it('reads an empty `sampling:` key as the defaults', () => {
+    expect(validateProfile({ ...minimal(), sampling: null }, 'x').profile?.sampling).toEqual(validateProfile(minimal(), 'x').profile?.sampling);
+  });
+
+  it('reports a bad test type once, not again for the name and metric that follow from it', () => {
+    expect(errorsOf({ ...minimal(), tests: [{ type: 'SCTP_STREAM', durationS: 5 }] })).toEqual([
+      'profiles/x.yaml: tests[0].type: expected one of TCP_STREAM, TCP_MAERTS, TCP_RR, TCP_CRR, UDP_RR, UDP_STREAM, got "SCTP_STREAM"',
+    ]);
+  });
+
+  it('still warns about the valid parts of an invalid profile', () => {
+    const r = validateProfile({ ...minimal(), minEffect: 5, sampling: { minBoots: 1 } }, 'x');
+    expect(r.profile).toBeUndefined();
+    expect(r.warnings).toContain('x: sampling.minBoots: with 1 boot the boot-to-boot variance cannot be estimated');
+  });
+
   it('normalizes the "is not set" form of fragment lines', () => {
     const p = validateProfile({ ...minimal(), kernel: { fragment: ['# CONFIG_INPUT is not set', 'CONFIG_NET=y'] } }, 'x').profile;
     expect(p?.kernel.fragment).toEqual(['CONFIG_INPUT=n', 'CONFIG_NET=y']);

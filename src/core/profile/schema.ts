@@ -1,0 +1,172 @@
+// The profile schema: one zod schema that validates a parsed YAML profile,
+// fills in the defaults (defaults.ts) and yields the Profile; the same schema,
+// read from its input side, is the JSON Schema that editors check YAML with.
+import { z } from 'zod';
+import { describeValue } from '../errors.ts';
+import { EVERY_PROBLEM, bool, expecting, fieldsOf, intIn, oneOf, text } from '../schema.ts';
+import { profileDefaults } from './defaults.ts';
+import { fragmentSchema } from './fragment.ts';
+import { testsSchema } from './test-schema.ts';
+import { guestCount, nicOffloads, PROFILE_SCHEMA_VERSION, topologies, type NicOffload, type Profile, type ProfileSampling } from './types.ts';
+
+const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+// minEffect as a percentage: "5%", "2.5 %"
+const PERCENT_RE = /^\s*\d+(\.\d+)?\s*%\s*$/;
+const MAX_CMDLINE = 1024;
+
+// Kernel parameters the guest gets besides kbisect's own (kbisect.*).
+function checkCmdline(cmdline: string, ctx: z.RefinementCtx): void {
+  if (/[\n\r]/.test(cmdline)) ctx.addIssue({ code: 'custom', input: cmdline, message: 'expected one line of kernel parameters, got a line break' });
+  const reserved = cmdline.split(/\s+/).find((w) => w.startsWith('kbisect.'));
+  if (reserved) ctx.addIssue({ code: 'custom', input: cmdline, message: `${describeValue(reserved)}: kbisect.* parameters are set by kbisect itself` });
+  if (cmdline.length > MAX_CMDLINE) {
+    ctx.addIssue({ code: 'custom', input: cmdline, message: `expected at most ${MAX_CMDLINE} characters, got ${cmdline.length}` });
+  }
+}
+
+const vcpusSchema = intIn(1, 64);
+const pinningSchema = z.array(intIn(0, 4095), { error: expecting('a list of host CPU numbers (one per vCPU)') });
+const topologySchema = oneOf(topologies);
+
+export const guestSchema = z
+  .strictObject({
+    vcpus: vcpusSchema.default(profileDefaults.guest.vcpus),
+    memoryMiB: intIn(64, 65536).default(profileDefaults.guest.memoryMiB),
+    cmdline: text()
+      .superRefine(checkCmdline)
+      .default(profileDefaults.guest.cmdline)
+      .transform((s) => s.trim().replace(/\s+/g, ' '))
+      .meta({ description: 'extra kernel command line words (kbisect.* is reserved)' }),
+    pinning: pinningSchema
+      .default(() => [...profileDefaults.guest.pinning])
+      .meta({ description: "host CPU per vCPU; empty = no pinning. guest-to-guest: the first guest's vCPUs, then the second's" }),
+  })
+  .prefault({});
+
+const offloadsSchema = z
+  .strictObject(
+    Object.fromEntries(nicOffloads.map((key) => [key, bool().optional()])) as Record<NicOffload, z.ZodOptional<z.ZodBoolean>>,
+  )
+  .transform((o): Partial<Record<NicOffload, boolean>> => {
+    const out: Partial<Record<NicOffload, boolean>> = {};
+    for (const key of nicOffloads) {
+      const v = o[key];
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  })
+  .prefault({})
+  .meta({ description: "virtio-net-pci device properties (QEMU's names); left out = QEMU's default" });
+
+export const nicSchema = z
+  .strictObject({
+    vhost: bool().default(profileDefaults.nic.vhost).meta({ description: 'vhost-net in the host kernel instead of QEMU' }),
+    queues: intIn(1, 64).default(profileDefaults.nic.queues),
+    mrgRxbuf: bool().default(profileDefaults.nic.mrgRxbuf).meta({ description: 'mergeable receive buffers' }),
+    offloads: offloadsSchema,
+  })
+  .prefault({});
+
+export const kernelSchema = z.strictObject({ fragment: fragmentSchema }).prefault({});
+
+export const samplingSchema = z
+  .strictObject({
+    runsPerBoot: intIn(1, 1000).default(profileDefaults.sampling.runsPerBoot),
+    warmupRuns: intIn(0, 100)
+      .default(profileDefaults.sampling.warmupRuns)
+      .meta({ description: 'runs at the start of each test in each boot that are recorded but not judged' }),
+    minBoots: intIn(1, 1000).default(profileDefaults.sampling.minBoots),
+    maxBoots: intIn(1, 1000).default(profileDefaults.sampling.maxBoots),
+    referenceEvery: intIn(0, 1000)
+      .default(profileDefaults.sampling.referenceEvery)
+      .meta({ description: 'bisecting: boot GOOD or BAD again after this many boots of other commits (0: never)' }),
+  })
+  .superRefine((raw, ctx) => {
+    const { minBoots, maxBoots } = fieldsOf(raw);
+    if (Number.isInteger(minBoots) && Number.isInteger(maxBoots) && (maxBoots as number) < (minBoots as number)) {
+      ctx.addIssue({ code: 'custom', path: ['maxBoots'], input: maxBoots, message: `expected at least sampling.minBoots (${minBoots}), got ${maxBoots}` });
+    }
+  }, EVERY_PROBLEM)
+  // `sampling:` with nothing under it means the defaults
+  .nullable()
+  .transform((s): ProfileSampling => s ?? { ...profileDefaults.sampling })
+  .prefault({});
+
+// minEffect: a fraction (0.05) or a percentage ("5%"), strictly between 0 and 1.
+function describeMinEffect(issue: { input?: unknown }): string {
+  return issue.input === undefined
+    ? 'required: expected a relative change such as 0.05 or "5%"'
+    : `expected a relative change between 0 and 1 (such as 0.05 or "5%"), got ${describeValue(issue.input)}`;
+}
+
+const minEffectSchema = z
+  .union([z.number({ error: describeMinEffect }).gt(0).lt(1), z.string({ error: describeMinEffect }).regex(PERCENT_RE)], {
+    error: describeMinEffect,
+  })
+  .transform((raw, ctx) => {
+    const value = typeof raw === 'number' ? raw : Number.parseFloat(raw) / 100;
+    if (value > 0 && value < 1) return value;
+    ctx.addIssue({ code: 'custom', input: raw, message: describeMinEffect({ input: raw }) });
+    return z.NEVER;
+  })
+  .meta({ description: 'smallest relative change that matters: 0.05 or "5%"' });
+
+const profileFields = z
+  .strictObject({
+    schema: z
+      .literal(PROFILE_SCHEMA_VERSION, {
+        error: (issue) =>
+          issue.input === undefined
+            ? `required: expected ${PROFILE_SCHEMA_VERSION}`
+            : `expected ${PROFILE_SCHEMA_VERSION} (the only profile schema this kbisect reads), got ${describeValue(issue.input)}`,
+      })
+      .meta({ description: 'the profile format version' }),
+    name: text()
+      .regex(NAME_RE, { error: expecting("lowercase letters, digits, '.', '_' and '-' (at most 64)") })
+      .meta({ description: 'names the profile; not part of its hash' }),
+    description: text()
+      .default(profileDefaults.description)
+      .transform((s) => s.trim())
+      .meta({ description: 'free text; not part of the hash' }),
+    topology: topologySchema.meta({
+      description: 'guest-to-host: netperf in the guest; host-to-guest: netserver in the guest; guest-to-guest: two guests on one bridge',
+    }),
+    tests: testsSchema,
+    guest: guestSchema,
+    nic: nicSchema,
+    kernel: kernelSchema,
+    sampling: samplingSchema,
+    minEffect: minEffectSchema,
+  })
+  .meta({
+    title: 'kbisect measurement profile',
+    description: 'What kbisect measures (netperf tests, topology, guest, NIC, kernel options) and how much (sampling, minimum effect).',
+  });
+
+// guest.pinning names one host CPU per vCPU of every guest the topology boots.
+function checkPinning(rawProfile: unknown, ctx: z.RefinementCtx): void {
+  const raw = fieldsOf(rawProfile);
+  const guest = fieldsOf(raw.guest);
+  const vcpus = vcpusSchema.safeParse(guest.vcpus ?? profileDefaults.guest.vcpus);
+  const pinning = pinningSchema.safeParse(guest.pinning);
+  if (!vcpus.success || !pinning.success || pinning.data.length === 0) return;
+  // an invalid topology is reported on its own; count one guest meanwhile
+  const topology = topologySchema.safeParse(raw.topology);
+  const guests = topology.success ? guestCount(topology.data) : 1;
+  const n = vcpus.data;
+  if (pinning.data.length !== n * guests) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['guest', 'pinning'],
+      input: guest.pinning,
+      message: `expected ${n * guests} host CPU numbers (${n} vCPU${n > 1 ? 's' : ''} × ${guests} guest${guests > 1 ? 's' : ''}), got ${pinning.data.length}`,
+    });
+  }
+}
+
+export const profileSchema = profileFields.superRefine(checkPinning, EVERY_PROBLEM).transform((p): Profile => p);
+
+// The JSON Schema (draft-07, which editors' YAML plugins read) of a profile as written in YAML.
+export function buildProfileJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(profileSchema, { io: 'input', target: 'draft-07' }) as Record<string, unknown>;
+}
