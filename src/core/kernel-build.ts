@@ -270,9 +270,34 @@ export function parseCcacheStatsLog(text: string): CcacheStats {
   };
 }
 
-// "2m05s", "4.8 s": durations for humans.
-export function formatDuration(ms: number): string {
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  const totalS = Math.round(ms / 1000);
-  return `${Math.floor(totalS / 60)}m${String(totalS % 60).padStart(2, '0')}s`;
+// Durations have one formatter (format.ts); re-exported for importers of the old place.
+export { formatDuration } from './format.ts';
+
+// A compiler command as kbisect may pass it to make (CC=, HOSTCC=), run it
+// (`<toolchain> --version`) and keep it in a session log that another machine
+// replays: one word, no shell or make metacharacters, not an option.
+const TOOLCHAIN_CHAR = /^[A-Za-z0-9_.+/-]$/;
+const MAX_TOOLCHAIN_CHARS = 1024;
+
+function describeToolchainChar(c: string): string {
+  if (c === ' ') return 'a space';
+  return /[\x00-\x1f\x7f]/.test(c) ? `control character ${JSON.stringify(c)}` : JSON.stringify(c);
+}
+
+// Problems with a raw --toolchain value (none: fine): a compiler name on
+// PATH (gcc, gcc-12, x86_64-linux-gnu-gcc) or an absolute path to one.
+export function validateToolchain(raw: string): string[] {
+  const expected = 'expected a compiler name (gcc, gcc-12) or an absolute path (/opt/gcc-4.9/bin/gcc) made of letters, digits and _ . + - /';
+  const got = JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw);
+  if (raw === '') return [`${expected}, got an empty string`];
+  if (raw.length > MAX_TOOLCHAIN_CHARS) return [`${expected}, at most ${MAX_TOOLCHAIN_CHARS} characters, got ${raw.length}`];
+  const bad = [...new Set([...raw].filter((c) => !TOOLCHAIN_CHAR.test(c)))];
+  if (bad.length > 0) {
+    const ccache = bad.includes(' ') ? ' (kbisect adds ccache itself: give only the compiler)' : '';
+    return [`${expected}, got ${got} with ${bad.map(describeToolchainChar).join(', ')}${ccache}`];
+  }
+  if (raw.startsWith('-')) return [`${expected}, got ${got}, which starts with "-" (an option, not a compiler)`];
+  if (raw.includes('/') && !raw.startsWith('/')) return [`${expected}, got ${got}, a relative path (make runs in another directory): give the absolute path`];
+  if (raw.includes('//') || raw.endsWith('/')) return [`${expected}, got ${got}, which is not a file path (an empty component or a trailing /)`];
+  return [];
 }

@@ -168,9 +168,68 @@ export function parseConfigFragment(text: string, source = 'fragment'): ParsedFr
       );
       return;
     }
+    const unsafe = checkConfigStringValue(m[1], value);
+    if (unsafe !== null) {
+      errors.push(`${source}:${lineNo}: ${unsafe}`);
+      return;
+    }
     options.push({ name: m[1], value, source, line: lineNo });
   });
   return { options, errors };
+}
+
+// What a string option may hold. Kbuild writes string options unquoted into
+// include/config/auto.conf, which make includes and recipes paste into shell
+// lines (usr/Makefile: CONFIG_INITRAMFS_SOURCE on gen_initramfs.sh's command
+// line), so a fragment from a shared profile could run commands on the host.
+// Allowed: what paths, command lines and lists need; not allowed: anything the
+// shell or make interprets (` $ ; | & < > ( ) quotes, backslash, # * ? [ ] { } ~ ! %),
+// and a word starting with "-" (an extra option for the script it lands in).
+const SAFE_STRING_CHAR = /^[A-Za-z0-9 _.,:/=+@-]$/;
+export const SAFE_STRING_CHARS_TEXT = 'letters, digits, spaces and _ - . , : / = + @ (no word may start with -)';
+
+const CHAR_NAMES: Readonly<Record<string, string>> = {
+  '`': 'backquote',
+  $: 'dollar sign',
+  ';': 'semicolon',
+  '|': 'pipe',
+  '&': 'ampersand',
+  '<': 'less-than sign',
+  '>': 'greater-than sign',
+  '(': 'parenthesis',
+  ')': 'parenthesis',
+  '"': 'double quote',
+  "'": 'single quote',
+  '\\': 'backslash',
+  '#': 'hash (a make comment)',
+  '\t': 'tab',
+};
+
+function describeChar(char: string): string {
+  const code = char.codePointAt(0) ?? 0;
+  const name = CHAR_NAMES[char] ?? (code < 0x20 || code === 0x7f ? 'control character' : code > 0x7e ? `U+${code.toString(16).toUpperCase().padStart(4, '0')}` : undefined);
+  return name === undefined ? JSON.stringify(char) : `${JSON.stringify(char)} (${name})`;
+}
+
+function shorten(text: string): string {
+  return text.length <= 60 ? text : `${text.slice(0, 57)}...`;
+}
+
+// Says why a string option's value (as written, "...") could reach a shell,
+// or null when it is safe or not a string. Also for the profile validator.
+export function checkConfigStringValue(option: string, value: string): string | null {
+  if (!value.startsWith('"')) return null;
+  const inner = value.slice(1, -1);
+  const expected = `${option}: expected a string of ${SAFE_STRING_CHARS_TEXT}, because Kbuild pastes string options into shell commands`;
+  const bad = [...inner].find((c) => !SAFE_STRING_CHAR.test(c));
+  if (bad !== undefined) {
+    return `${expected}; got ${describeChar(bad)} in ${JSON.stringify(shorten(inner))}: remove the line or keep to those characters`;
+  }
+  const dash = inner.split(' ').find((word) => word.startsWith('-'));
+  if (dash !== undefined) {
+    return `${expected}; got the word ${JSON.stringify(shorten(dash))} starting with "-" in ${JSON.stringify(shorten(inner))}: remove the line or drop the leading "-"`;
+  }
+  return null;
 }
 
 function isConfigValue(value: string): boolean {

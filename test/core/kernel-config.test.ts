@@ -11,6 +11,9 @@ import {
   mergeConfigFragments,
   parseConfigFragment,
   parseDotConfig,
+  REPRODUCIBLE_CONFIG_FRAGMENT,
+  SAFE_STRING_CHARS_TEXT,
+  checkConfigStringValue,
   type ConfigOption,
 } from '../../src/core/kernel-config.ts';
 
@@ -26,7 +29,11 @@ describe('parseConfigFragment', () => {
     ['CONFIG_X=0x1F', { name: 'CONFIG_X', value: '0x1F' }],
     ['CONFIG_X=-1', { name: 'CONFIG_X', value: '-1' }],
     ['CONFIG_CMDLINE="console=ttyS0 quiet"', { name: 'CONFIG_CMDLINE', value: '"console=ttyS0 quiet"' }],
-    ['CONFIG_S="a \\"quoted\\" word"', { name: 'CONFIG_S', value: '"a \\"quoted\\" word"' }],
+    ['CONFIG_CMDLINE="console=ttyS0,115200n8 ip=10.0.2.15::10.0.2.2:255.255.255.0"', { name: 'CONFIG_CMDLINE', value: '"console=ttyS0,115200n8 ip=10.0.2.15::10.0.2.2:255.255.255.0"' }],
+    ['CONFIG_LSM="landlock,lockdown,yama"', { name: 'CONFIG_LSM', value: '"landlock,lockdown,yama"' }],
+    ['CONFIG_INITRAMFS_SOURCE="usr/initramfs.list /srv/root-fs"', { name: 'CONFIG_INITRAMFS_SOURCE', value: '"usr/initramfs.list /srv/root-fs"' }],
+    ['CONFIG_X="a-b c+d e@f g_h"', { name: 'CONFIG_X', value: '"a-b c+d e@f g_h"' }],
+    ['CONFIG_LOCALVERSION=""', { name: 'CONFIG_LOCALVERSION', value: '""' }],
     ['  CONFIG_A=y  ', { name: 'CONFIG_A', value: 'y' }],
   ])('%s', (line, expected) => {
     const parsed = parseConfigFragment(line, 'x.cfg');
@@ -40,6 +47,59 @@ describe('parseConfigFragment', () => {
     expect(parsed.errors).toHaveLength(4);
     expect(parsed.errors[0]).toMatch(/^net\.cfg:4: expected CONFIG_NAME=y\|n\|m\|"string"\|number .*got "VIRTIO=y"$/);
     expect(parsed.errors[1]).toMatch(/^net\.cfg:5: .*"CONFIG_B=yes"/);
+  });
+
+  // Kbuild pastes string options unquoted into shell lines (auto.conf -> usr/Makefile -> gen_initramfs.sh)
+  it.each([
+    ['`touch /tmp/x`', '"`" (backquote)'],
+    ['$(shell touch /tmp/x)', '"$" (dollar sign)'],
+    ['a; touch /tmp/x', '";" (semicolon)'],
+    ['a | tee /tmp/x', '"|" (pipe)'],
+    ['a && b', '"&" (ampersand)'],
+    ['a > /tmp/x', '">" (greater-than sign)'],
+    ['a < /tmp/x', '"<" (less-than sign)'],
+    ['(none)', '"(" (parenthesis)'],
+    ["it's", `"'" (single quote)`],
+    ['a \\"quoted\\" word', '"\\\\" (backslash)'],
+    ['a#b', '"#" (hash (a make comment))'],
+    ['/tmp/*', '"*"'],
+    ['~/x', '"~"'],
+    ['{a,b}', '"{"'],
+    ['a\tb', '"\\t" (tab)'],
+    ['café', '"é" (U+00E9)'],
+  ])('rejects the string value %j naming the character %s', (inner, named) => {
+    const parsed = parseConfigFragment(`CONFIG_A=y\nCONFIG_INITRAMFS_SOURCE="${inner}"`, 'profile team.yaml');
+    expect(parsed.options.map((o) => o.name)).toEqual(['CONFIG_A']);
+    expect(parsed.errors).toHaveLength(1);
+    expect(parsed.errors[0]).toContain(`profile team.yaml:2: CONFIG_INITRAMFS_SOURCE: expected a string of ${SAFE_STRING_CHARS_TEXT}`);
+    expect(parsed.errors[0]).toContain(`got ${named} in `);
+  });
+
+  it('says what is wrong, what is allowed and what to do, in one line', () => {
+    expect(parseConfigFragment('CONFIG_INITRAMFS_SOURCE="`touch /tmp/x`"', 'profile team.yaml').errors).toEqual([
+      'profile team.yaml:1: CONFIG_INITRAMFS_SOURCE: expected a string of letters, digits, spaces and _ - . , : / = + @ (no word may start with -), ' +
+        'because Kbuild pastes string options into shell commands; got "`" (backquote) in "`touch /tmp/x`": remove the line or keep to those characters',
+    ]);
+  });
+
+  it.each(['-o /home/me/.bashrc', 'usr/list -l /tmp/x', '--'])('rejects %j: a word starting with "-" becomes an option of the script', (inner) => {
+    const errors = parseConfigFragment(`CONFIG_INITRAMFS_SOURCE="${inner}"`, 'x.cfg').errors;
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^x\.cfg:1: CONFIG_INITRAMFS_SOURCE: expected .*; got the word "-[^"]*" starting with "-" in /);
+  });
+
+  it('checks a string value on its own (for the profile validator) and leaves other values alone', () => {
+    expect(checkConfigStringValue('CONFIG_X', '"ok value"')).toBeNull();
+    expect(checkConfigStringValue('CONFIG_X', 'y')).toBeNull();
+    expect(checkConfigStringValue('CONFIG_X', '-1')).toBeNull();
+    expect(checkConfigStringValue('CONFIG_X', '"$HOME"')).toMatch(/^CONFIG_X: expected .* got "\$" \(dollar sign\) in "\$HOME"/);
+    expect(checkConfigStringValue('CONFIG_X', `"${'a'.repeat(100)};"`)).toContain(`in "${'a'.repeat(57)}..."`);
+  });
+
+  it('parses the reproducibility fragment without errors (its empty LOCALVERSION is allowed)', () => {
+    const parsed = parseConfigFragment(REPRODUCIBLE_CONFIG_FRAGMENT);
+    expect(parsed.errors).toEqual([]);
+    expect(parsed.options.map((o) => `${o.name}=${o.value}`)).toEqual(['CONFIG_LOCALVERSION_AUTO=n', 'CONFIG_LOCALVERSION=""']);
   });
 
   it('parses the built-in guest fragment without errors, with the options the pipeline relies on', () => {

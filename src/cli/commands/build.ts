@@ -3,7 +3,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { buildRevisions, readKernelConfigSpec, type BuildProgress, type BuildResult } from '../../app/build.ts';
 import { UserError } from '../../core/errors.ts';
-import { formatDuration } from '../../core/kernel-build.ts';
+import { formatDuration, validateToolchain } from '../../core/kernel-build.ts';
 import { parseByteSize } from '../../core/kernel-cache.ts';
 import { formatTable } from '../output.ts';
 import type { CommandContext, GlobalArgs } from '../context.ts';
@@ -71,6 +71,15 @@ function positiveInt(name: string, value: unknown): number {
   return value;
 }
 
+// The compiler to build with: --toolchain, else $CC (a leading `ccache`, which
+// kbisect adds itself, dropped), else gcc; refused when it is not one safe word.
+function checkToolchain(option: string | undefined, envCc: string | undefined): string {
+  const [name, raw] = option !== undefined ? ['--toolchain', option] : envCc !== undefined && envCc.trim() !== '' ? ['$CC', envCc.trim().replace(/^ccache\s+/, '')] : ['', 'gcc'];
+  const errors = validateToolchain(raw);
+  if (errors.length > 0) throw new UserError(`${name}: ${errors.join('; ')}`, 'give a compiler name (gcc-12) or an absolute path (/opt/gcc/bin/gcc)');
+  return raw;
+}
+
 // `kbisect build <revs..>`: parses options, builds through the pool, prints results.
 export function buildCommand(ctx: CommandContext): CommandModule<GlobalArgs, BuildArgs> {
   return {
@@ -123,6 +132,7 @@ export function buildCommand(ctx: CommandContext): CommandModule<GlobalArgs, Bui
     handler: async (argv) => {
       const out = ctx.output(argv);
       const repo = ctx.cwd(argv);
+      const toolchain = checkToolchain(argv.toolchain, process.env.CC);
       const jobs = positiveInt('jobs', argv.jobs);
       const makeJobs = argv['make-jobs'] === undefined ? undefined : positiveInt('make-jobs', argv['make-jobs']);
       if (!Number.isInteger(argv.slot) || argv.slot < 0) {
@@ -154,7 +164,7 @@ export function buildCommand(ctx: CommandContext): CommandModule<GlobalArgs, Bui
         config,
         slots: jobs,
         firstSlot: argv.slot,
-        toolchain: argv.toolchain ?? process.env.CC ?? 'gcc',
+        toolchain,
         ccache: argv.ccache,
         rebuild: argv.rebuild,
         ...(makeJobs === undefined ? {} : { jobs: makeJobs }),
@@ -169,7 +179,7 @@ export function buildCommand(ctx: CommandContext): CommandModule<GlobalArgs, Bui
       }
       if (out.json) out.printJson(results.length === 1 ? results[0] : results);
       else out.print(results.map(formatBuildResult).join('\n\n'));
-      ctx.setExitCode(results.some((r) => r.kind === 'build-failed') ? 1 : 0);
+      ctx.setOutcome(results.some((r) => r.kind === 'build-failed') ? 'processFailure' : 'ok');
     },
   };
 }

@@ -3,15 +3,17 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { importProfile, listProfiles, loadProfile, renderProfileYaml, type LoadedProfile } from '../../app/profiles.ts';
+import { importProfile, listProfiles, loadProfile, renderProfileYaml, type ImportResult, type LoadedProfile } from '../../app/profiles.ts';
 import { profileToDocument } from '../../core/profile/index.ts';
 import type { CommandContext, GlobalArgs } from '../context.ts';
 import { formatTable } from '../output.ts';
+import { profileSchemaCommand } from './profile-schema.ts';
 
 interface ProfileArgs extends GlobalArgs {
   name?: string;
   file?: string;
   out?: string;
+  force?: boolean;
 }
 
 function summaryRow(p: LoadedProfile): string[] {
@@ -21,6 +23,21 @@ function summaryRow(p: LoadedProfile): string[] {
 
 function asJson(p: LoadedProfile): Record<string, unknown> {
   return { hash: p.hash, source: p.source, origin: p.origin, warnings: p.warnings, profile: profileToDocument(p.profile) };
+}
+
+// One line saying what `profile import` did.
+export function describeImport(r: ImportResult): string {
+  const what = `${r.loaded.profile.name} (sha256 ${r.loaded.hash})`;
+  switch (r.status) {
+    case 'imported':
+      return `imported ${what} as ${r.savedAs}`;
+    case 'unchanged':
+      return `${what} is already imported with identical content as ${r.savedAs}: nothing to do`;
+    case 'updated':
+      return `updated ${what} in ${r.savedAs}: same measurement, new description or comments`;
+    case 'replaced':
+      return `replaced ${r.savedAs}: it was sha256 ${r.previousHash ?? '(an invalid profile)'}, it is now ${what}`;
+  }
 }
 
 export function profileCommand(ctx: CommandContext): CommandModule<GlobalArgs, ProfileArgs> {
@@ -70,18 +87,27 @@ export function profileCommand(ctx: CommandContext): CommandModule<GlobalArgs, P
         .command<ProfileArgs>({
           command: 'import <file>',
           describe: 'validate a YAML profile and keep it, so that it can be used by name',
+          builder: (b) =>
+            b.option('force', {
+              type: 'boolean',
+              default: false,
+              describe: 'replace an imported profile of the same name that measures something else',
+            }) as unknown as Argv<ProfileArgs>,
           handler: async (argv) => {
             const out = ctx.output(argv);
-            const { loaded, savedAs } = await importProfile(argv.file ?? '', ctx.cwd(argv));
+            const result = await importProfile(argv.file ?? '', ctx.cwd(argv), { force: argv.force === true });
+            const { loaded, savedAs, status } = result;
             for (const w of loaded.warnings) out.info(`warning: ${w}`);
-            if (out.json) out.printJson({ ...asJson(loaded), savedAs });
-            else out.print(`imported ${loaded.profile.name} (sha256 ${loaded.hash}) as ${savedAs}`);
+            if (out.json) out.printJson({ ...asJson(loaded), savedAs, status, ...(result.previousHash ? { previousHash: result.previousHash } : {}) });
+            else out.print(describeImport(result));
           },
         })
-        .demandCommand(1, 'say which: list, show, export or import')
+        .command(profileSchemaCommand(ctx))
+        .demandCommand(1, 'say which: list, show, export, import or schema')
         .example('$0 profile list', 'every profile with its hash')
         .example('$0 profile show tcp-rr', 'the complete profile as YAML')
-        .example('$0 profile import ./team-rr.yaml', 'validate and keep a shared profile') as unknown as Argv<ProfileArgs>,
+        .example('$0 profile import ./team-rr.yaml', 'validate and keep a shared profile')
+        .example('$0 profile import ./team-rr.yaml --force', 'replace an imported team-rr that measures something else') as unknown as Argv<ProfileArgs>,
     handler: () => {},
   };
 }
