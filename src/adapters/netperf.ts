@@ -1,8 +1,10 @@
 // netperf 2.7 as data: the command line for one run (the same words whether
 // netperf runs on the host side or inside the guest) and a parser for its omni
 // output (`-P 0 -- -o LIST` prints exactly one CSV line in LIST order). Errors
-// become typed failures. Pure: nothing here runs a process.
+// become typed failures; units come out in kbisect's names (core/units.ts).
+// Pure: nothing here runs a process.
 import type { Metric, ProfileTest } from '../core/profile/index.ts';
+import { normalizeUnit, UNITS } from '../core/units.ts';
 import type { CommandSpec } from './exec.ts';
 
 export const NETSERVER_PORT = 12865;
@@ -22,6 +24,7 @@ export const omniSelectors = [
 
 export interface NetperfRecord {
   throughput: number;
+  // kbisect's name for netperf's THROUGHPUT_UNITS: Mbit/s, or trans/s for request/response tests
   throughputUnits: string;
   // microseconds; null where netperf has none (stream tests) or reports garbage
   meanLatencyUs: number | null;
@@ -121,7 +124,7 @@ export function parseNetperfOutput(text: string, exitCode: number | null, timedO
         kind: 'ok',
         record: {
           throughput,
-          throughputUnits: f[1] ?? '',
+          throughputUnits: normalizeUnit(f[1] ?? ''),
           meanLatencyUs: latencyOrNull(f[2]),
           p50LatencyUs: latencyOrNull(f[3]),
           p99LatencyUs: latencyOrNull(f[4]),
@@ -151,10 +154,10 @@ export function metricValue(record: NetperfRecord, metric: Metric): { value: num
     case 'throughput':
       return { value: record.throughput, unit: record.throughputUnits };
     case 'transaction-rate':
-      return { value: record.transactionRate, unit: 'Trans/s' };
+      return { value: record.transactionRate, unit: UNITS.rate };
     case 'mean-latency':
-      return { value: record.meanLatencyUs, unit: 'us' };
+      return { value: record.meanLatencyUs, unit: UNITS.latency };
     case 'p99-latency':
-      return { value: record.p99LatencyUs, unit: 'us' };
+      return { value: record.p99LatencyUs, unit: UNITS.latency };
   }
 }

@@ -12,7 +12,7 @@ import { listRunDirs, removeRunDir } from '../adapters/run-dir.ts';
 import { planLeftoverCleanup, type LeftoverCandidate } from '../core/leftovers.ts';
 import type { Accel } from '../core/measure/types.ts';
 import { probeBoot, resolveAccel, type ProbeBoot } from './accel.ts';
-import { chooseKernelImage, kernelFromImage } from './measure.ts';
+import { chooseKernelImage, kernelFromImage } from '../adapters/kernel-image.ts';
 
 // Checks this host for everything the pipeline needs.
 export async function runDoctor(): Promise<DoctorReport> {

@@ -2,6 +2,7 @@
 // the presence of /dev/kvm: on nested or software hypervisors KVM_CREATE_VM
 // works but a stock guest never reaches userspace. The answer is cached per
 // host and kernel config; results from different accelerators are never mixed.
+import { formatDuration } from './format.ts';
 import type { Accel, AccelChoice } from './measure/types.ts';
 
 export const TCG_WARNING =
@@ -45,6 +46,6 @@ export function planAccel(choice: AccelChoice, kvm: { usable: boolean; detail: s
 // Turns the probe boot's outcome into the cached answer.
 export function concludeProbe(outcome: { ready: true; readyMs: number } | { ready: false; why: string }): ProbeAnswer {
   return outcome.ready
-    ? { accel: 'kvm', reason: `a guest booted to userspace under KVM in ${Math.round(outcome.readyMs)} ms`, readyMs: outcome.readyMs }
+    ? { accel: 'kvm', reason: `a guest booted to userspace under KVM in ${formatDuration(outcome.readyMs)}`, readyMs: outcome.readyMs }
     : { accel: 'tcg', reason: `KVM cannot run the guest here (${outcome.why}); falling back to TCG` };
 }

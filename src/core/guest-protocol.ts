@@ -2,6 +2,7 @@
 // the job goes in as kernel command-line words (`kbisect.*`, read by /init from
 // /proc/cmdline), the answers come back as marker lines on the serial console.
 import { InternalError } from './errors.ts';
+import { formatDuration } from './format.ts';
 
 export const MARKER_PREFIX = 'KBISECT';
 export const markers = {
@@ -203,7 +204,7 @@ export function describeGuestStop(stop: GuestStop): string {
       return `QEMU ${how}${last ? `: ${last.trim()}` : ''}`;
     }
     case 'timeout':
-      return `no ${stop.waitingFor} within ${(stop.waitedMs / 1000).toFixed(1)} s (hung?)`;
+      return `no ${stop.waitingFor} within ${formatDuration(stop.waitedMs)} (hung?)`;
   }
   return 'guest stopped';
 }

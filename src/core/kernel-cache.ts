@@ -1,5 +1,7 @@
-// Which built kernels to evict when the cache is over its size limit (least
-// recently used first), and byte sizes as users write them. Pure.
+// Decisions over the kernel cache's entries: which to evict when it is over
+// its size limit (least recently used first), which a prune removes, which
+// other commit built a byte-identical image; and byte sizes as users write
+// them. Pure.
 
 export interface CacheEntrySummary {
   key: string;
@@ -26,6 +28,44 @@ export function selectEvictions(
     total -= entry.sizeBytes;
   }
   return evict;
+}
+
+// What the decisions below read of an entry's meta.json.
+export interface CachedBuildSummary extends CacheEntrySummary {
+  meta: { kind: 'built' | 'build-failed'; sha: string; imageHash?: string; builtAt: string };
+}
+
+// Another commit whose bzImage is byte-identical (the oldest such entry).
+export function findIdenticalImage(entries: readonly CachedBuildSummary[], imageHash: string, sha: string): string | undefined {
+  const same = entries
+    .filter((e) => e.meta.kind === 'built' && e.meta.imageHash === imageHash && e.meta.sha !== sha)
+    .sort((a, b) => a.meta.builtAt.localeCompare(b.meta.builtAt));
+  return same[0]?.meta.sha;
+}
+
+export interface PrunePlanOptions {
+  // evict least recently used entries until the cache fits
+  maxBytes?: number;
+  // remove every entry
+  all?: boolean;
+  // remove recorded build failures (so they are built again)
+  failed?: boolean;
+}
+
+// What `kbisect cache prune` removes: everything (all), recorded failures
+// (failed), then the least recently used of the rest until it fits (maxBytes).
+export function planPrune<E extends CachedBuildSummary>(entries: readonly E[], opts: PrunePlanOptions): { removed: E[]; freedBytes: number; remainingBytes: number } {
+  const keys = new Set<string>();
+  if (opts.all) for (const e of entries) keys.add(e.key);
+  if (opts.failed) for (const e of entries) if (e.meta.kind === 'build-failed') keys.add(e.key);
+  if (opts.maxBytes !== undefined) {
+    const rest = entries.filter((e) => !keys.has(e.key));
+    for (const key of selectEvictions(rest, opts.maxBytes)) keys.add(key);
+  }
+  const removed = entries.filter((e) => keys.has(e.key));
+  const freedBytes = removed.reduce((sum, e) => sum + e.sizeBytes, 0);
+  const remainingBytes = entries.reduce((sum, e) => sum + e.sizeBytes, 0) - freedBytes;
+  return { removed, freedBytes, remainingBytes };
 }
 
 const UNITS: Readonly<Record<string, number>> = {

@@ -47,19 +47,19 @@ describe('buildNetperfArgs', () => {
 
 describe('parseNetperfOutput', () => {
   it.each([
-    ['host-TCP_STREAM', 'throughput', '10^6bits/s'],
-    ['host-TCP_MAERTS', 'throughput', '10^6bits/s'],
-    ['host-UDP_STREAM', 'throughput', '10^6bits/s'],
-    ['host-TCP_RR', 'transaction-rate', 'Trans/s'],
-    ['host-TCP_CRR', 'transaction-rate', 'Trans/s'],
-    ['host-UDP_RR', 'transaction-rate', 'Trans/s'],
-  ] as const)('reads the recorded %s line', (name, metric, unit) => {
+    ['host-TCP_STREAM', 'throughput', 'Mbit/s'],
+    ['host-TCP_MAERTS', 'throughput', 'Mbit/s'],
+    ['host-UDP_STREAM', 'throughput', 'Mbit/s'],
+    ['host-TCP_RR', 'transaction-rate', 'trans/s'],
+    ['host-TCP_CRR', 'transaction-rate', 'trans/s'],
+    ['host-UDP_RR', 'transaction-rate', 'trans/s'],
+  ] as const)('reads the recorded %s line, units in kbisect\'s names', (name, metric, unit) => {
     const { text, rc } = recorded(name);
     const r = parseNetperfOutput(text, rc);
     expect(r.kind).toBe('ok');
     if (r.kind !== 'ok') return;
     expect(r.record.throughput).toBeGreaterThan(0);
-    expect(r.record.throughputUnits).toBe(metric === 'throughput' ? '10^6bits/s' : 'Trans/s');
+    expect(r.record.throughputUnits).toBe(metric === 'throughput' ? 'Mbit/s' : 'trans/s');
     expect(r.record.elapsedS).toBeCloseTo(1, 1);
     const v = metricValue(r.record, metric);
     expect(v.unit).toBe(unit);
@@ -72,7 +72,7 @@ describe('parseNetperfOutput', () => {
       kind: 'ok',
       record: {
         throughput: 85192.81,
-        throughputUnits: 'Trans/s',
+        throughputUnits: 'trans/s',
         meanLatencyUs: 11.69,
         p50LatencyUs: 9,
         p99LatencyUs: 11,

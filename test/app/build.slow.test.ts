@@ -7,7 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256File } from '../../src/adapters/digest.ts';
-import { buildRevision, listKernelCache, resetBuildWorkspace, type BuildResult, type BuildSuccess } from '../../src/app/build.ts';
+import { listKernelCache, resetBuildWorkspace } from '../../src/app/build-cache.ts';
+import { buildRevision, type BuildResult, type BuildSuccess } from '../../src/app/build-revision.ts';
 import type { KernelConfigSpec } from '../../src/core/kernel-config.ts';
 import { ensureKernelFixture, type KernelFixture } from '../fixtures/kernel-repo.ts';
 

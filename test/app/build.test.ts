@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createBuildPool, readKernelConfigSpec, resolveKernelConfig, type BuildOptions, type BuildResult } from '../../src/app/build.ts';
+import { readKernelConfigSpec, resolveKernelConfig } from '../../src/app/build-config.ts';
+import { createBuildPool } from '../../src/app/build-pool.ts';
+import type { BuildOptions, BuildResult } from '../../src/app/build-revision.ts';
 import { UserError } from '../../src/core/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kbisect-build-unit-'));

@@ -42,7 +42,7 @@ describe('formatBuildResult', () => {
 
   it('says when a kernel came from the cache and what it is identical to', () => {
     const text = formatBuildResult({ ...built, kind: 'cached', elapsedMs: 120, identicalTo: '8f87aee7befc274ee67da4b6a088826f7f561fdb' });
-    expect(text.split('\n')[0]).toBe('0e9b7776a3b9  cached (built in 16 s; found in 0.1 s)');
+    expect(text.split('\n')[0]).toBe('0e9b7776a3b9  cached (built in 16 s; found in 0.12 s)');
     expect(text).toMatch(/\(identical to 8f87aee7befc\)$/);
   });
 

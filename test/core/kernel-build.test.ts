@@ -5,7 +5,6 @@ import {
   classifyBuildFailure,
   estimatePercent,
   extractFirstError,
-  formatDuration,
   parseCcacheStatsLog,
   parseKbuildStep,
   relativizeSourcePaths,
@@ -160,17 +159,6 @@ describe('parseCcacheStatsLog', () => {
     ].join('\n');
     expect(parseCcacheStatsLog(log)).toEqual({ hits: 2, misses: 1, uncacheable: 1, hitRate: 2 / 3 });
     expect(parseCcacheStatsLog('')).toEqual({ hits: 0, misses: 0, uncacheable: 0, hitRate: null });
-  });
-});
-
-describe('formatDuration', () => {
-  it.each([
-    [4800, '4.8 s'],
-    [26_000, '26 s'],
-    [204_000, '3m24s'],
-    [60_000, '1m00s'],
-  ])('%i ms -> %s', (ms, text) => {
-    expect(formatDuration(ms)).toBe(text);
   });
 });
 

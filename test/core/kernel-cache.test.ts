@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatByteSize, parseByteSize, selectEvictions } from '../../src/core/kernel-cache.ts';
+import { findIdenticalImage, formatByteSize, parseByteSize, planPrune, selectEvictions, type CachedBuildSummary } from '../../src/core/kernel-cache.ts';
 
 describe('selectEvictions', () => {
   const entries = [
@@ -18,6 +18,39 @@ describe('selectEvictions', () => {
     [0, ['d'], ['b', 'c', 'a']],
   ])('limit %i keeping %j evicts %j (least recently used first)', (max, keep, evicted) => {
     expect(selectEvictions(entries, max, new Set(keep))).toEqual(evicted);
+  });
+});
+
+function entry(key: string, sizeBytes: number, lastUsedMs: number, meta: Partial<CachedBuildSummary['meta']> = {}): CachedBuildSummary {
+  return { key, sizeBytes, lastUsedMs, meta: { kind: 'built', sha: key.repeat(40), builtAt: `2024-05-0${lastUsedMs}`, ...meta } };
+}
+
+describe('planPrune', () => {
+  const entries = [entry('a', 40, 3), entry('b', 30, 1, { kind: 'build-failed' }), entry('c', 20, 2), entry('d', 10, 4)];
+  it.each([
+    [{}, [], 0, 100],
+    [{ all: true }, ['a', 'b', 'c', 'd'], 100, 0],
+    [{ failed: true }, ['b'], 30, 70],
+    [{ maxBytes: 50 }, ['b', 'c'], 50, 50],
+    [{ failed: true, maxBytes: 60 }, ['b', 'c'], 50, 50],
+    [{ failed: true, maxBytes: 30 }, ['a', 'b', 'c'], 90, 10],
+  ])('%j removes %j', (opts, keys, freed, remaining) => {
+    const plan = planPrune(entries, opts);
+    expect(plan.removed.map((e) => e.key)).toEqual(keys);
+    expect([plan.freedBytes, plan.remainingBytes]).toEqual([freed, remaining]);
+  });
+});
+
+describe('findIdenticalImage', () => {
+  it('names the oldest other commit that built the same image', () => {
+    const entries = [
+      entry('a', 1, 3, { imageHash: 'h1' }),
+      entry('b', 1, 1, { imageHash: 'h1', kind: 'build-failed' }),
+      entry('c', 1, 2, { imageHash: 'h1' }),
+      entry('d', 1, 4, { imageHash: 'h2' }),
+    ];
+    expect(findIdenticalImage(entries, 'h1', 'a'.repeat(40))).toBe('c'.repeat(40));
+    expect(findIdenticalImage(entries, 'h2', 'd'.repeat(40))).toBeUndefined();
   });
 });
 

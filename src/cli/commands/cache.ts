@@ -1,9 +1,9 @@
 // `kbisect cache ls|prune`: the built kernels kept by (commit, config, toolchain),
 // and LRU eviction to a size limit.
 import type { Argv, CommandModule } from 'yargs';
-import { listKernelCache, pruneKernelCache, type CacheListing, type PruneResult } from '../../app/build.ts';
+import { listKernelCache, pruneKernelCache, type CacheListing, type PruneResult } from '../../app/build-cache.ts';
 import { UserError } from '../../core/errors.ts';
-import { formatDuration } from '../../core/kernel-build.ts';
+import { formatDuration } from '../../core/format.ts';
 import { DEFAULT_KERNEL_CACHE_MAX_BYTES, formatByteSize, parseByteSize } from '../../core/kernel-cache.ts';
 import { formatTable } from '../output.ts';
 import type { CommandContext, GlobalArgs } from '../context.ts';

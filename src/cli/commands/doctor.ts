@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { cleanupLeftovers, runBootProbe, runDoctor, type CleanupReport, type ProbeReport } from '../../app/doctor.ts';
 import { UserError } from '../../core/errors.ts';
 import type { DoctorReport } from '../../core/doctor.ts';
+import { formatDuration } from '../../core/format.ts';
 import { formatTable } from '../output.ts';
 import type { CommandContext, GlobalArgs } from '../context.ts';
 
@@ -33,7 +34,7 @@ export function formatProbeReport(r: ProbeReport): string {
     b === null
       ? [name, 'not tried', '/dev/kvm cannot be opened']
       : b.ready
-        ? [name, 'ok', `ready marker after ${(b.readyMs / 1000).toFixed(2)} s`]
+        ? [name, 'ok', `ready marker after ${formatDuration(b.readyMs)}`]
         : [name, 'FAILED', b.why];
   return [
     `boot probe of ${r.kernelImage} (${r.pvh ? 'PVH vmlinux' : 'bzImage'}):`,
@@ -78,7 +79,7 @@ export function doctorCommand(ctx: CommandContext): CommandModule<GlobalArgs, Do
         const report = await cleanupLeftovers();
         if (out.json) out.printJson(report);
         else out.print(formatCleanupReport(report));
-        ctx.setExitCode(report.errors.length === 0 ? 0 : 1);
+        ctx.setOutcome(report.errors.length === 0 ? 'ok' : 'processFailure');
         return;
       }
       if (argv.probe) {
@@ -86,13 +87,13 @@ export function doctorCommand(ctx: CommandContext): CommandModule<GlobalArgs, Do
         const report = await runBootProbe(argv.kernel, ctx.cwd(argv));
         if (out.json) out.printJson(report);
         else out.print(formatProbeReport(report));
-        ctx.setExitCode(report.tcg.ready || report.kvm?.ready === true ? 0 : 1);
+        ctx.setOutcome(report.tcg.ready || report.kvm?.ready === true ? 'ok' : 'processFailure');
         return;
       }
       const report = await runDoctor();
       if (out.json) out.printJson(report);
       else out.print(formatDoctorReport(report));
-      ctx.setExitCode(report.ok ? 0 : 1);
+      ctx.setOutcome(report.ok ? 'ok' : 'processFailure');
     },
   };
 }

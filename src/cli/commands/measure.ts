@@ -11,6 +11,8 @@ import { summarizeBoots, type TestSummary } from '../../core/measure/summary.ts'
 import type { AccelChoice } from '../../core/measure/types.ts';
 import type { CommandContext, GlobalArgs } from '../context.ts';
 import { formatTable, type Output } from '../output.ts';
+import { formatDuration, formatMeasurement, formatNumber, formatPercent } from '../../core/format.ts';
+import { normalizeUnit } from '../../core/units.ts';
 
 interface MeasureArgs extends GlobalArgs {
   rev: string | undefined;
@@ -23,24 +25,6 @@ interface MeasureArgs extends GlobalArgs {
   store: boolean;
 }
 
-// 4 significant digits, no exponent for the usual magnitudes.
-export function formatNumber(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
-  const abs = Math.abs(n);
-  if (abs >= 1000) return n.toFixed(0);
-  if (abs >= 100) return n.toFixed(1);
-  if (abs >= 10) return n.toFixed(2);
-  return n.toFixed(3);
-}
-
-function percent(x: number): string {
-  return Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : 'n/a';
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(2)} s`;
-}
-
 // Renders one boot: its timings, then per test the runs (warm-up apart) and their median.
 export function formatBoot(b: BootOutcome, boots: number): string {
   const head = `boot ${b.bootIndex + 1}/${boots}`;
@@ -49,10 +33,10 @@ export function formatBoot(b: BootOutcome, boots: number): string {
     return `${head}: FAILED (${b.phase}): ${b.reason}${tail}`;
   }
   const t = b.timings;
-  const lines = [`${head}: ready ${seconds(t.readyMs)}, total ${seconds(t.totalMs)}, overhead beyond netperf ${seconds(t.overheadMs)}`];
+  const lines = [`${head}: ready ${formatDuration(t.readyMs)}, total ${formatDuration(t.totalMs)}, overhead beyond netperf ${formatDuration(t.overheadMs)}`];
   const rows = b.tests.map((s) => [
     s.test,
-    `${s.metric} (${s.unit || '?'})`,
+    `${s.metric} (${normalizeUnit(s.unit) || '?'})`,
     s.runs.map(formatNumber).join(' '),
     s.runs.length > 0 ? `median ${formatNumber(median(s.runs))}` : '',
     s.warmup.length > 0 ? `warm-up ${s.warmup.map(formatNumber).join(' ')}` : '',
@@ -72,18 +56,18 @@ export function formatSummary(result: MeasureResult, summaries: readonly TestSum
   const rows = summaries.map((s) => [
     s.test,
     s.metric,
-    `median ${formatNumber(s.median)} ${s.unit}`,
-    `MAD ${formatNumber(s.mad)} (${percent(s.median ? s.mad / s.median : Number.NaN)})`,
-    `CV ${percent(s.cv)}`,
-    `within-boot ${percent(s.withinBootCv)}`,
-    `boot-to-boot ${percent(s.bootToBootCv)}`,
+    `median ${formatMeasurement(s.median, s.unit)}`,
+    `MAD ${formatNumber(s.mad)} (${formatPercent(s.median ? s.mad / s.median : Number.NaN)})`,
+    `CV ${formatPercent(s.cv)}`,
+    `within-boot ${formatPercent(s.withinBootCv)}`,
+    `boot-to-boot ${formatPercent(s.bootToBootCv)}`,
     `${s.runs} runs / ${s.boots} boots`,
   ]);
   if (rows.length) lines.push(formatTable(rows));
   if (ok.length > 0) {
     const ready = ok.map((b) => b.timings.readyMs);
     const overhead = ok.map((b) => b.timings.overheadMs);
-    lines.push(`  boot-to-ready median ${seconds(median(ready))} (min ${seconds(Math.min(...ready))}, max ${seconds(Math.max(...ready))}); overhead per boot median ${seconds(median(overhead))}`);
+    lines.push(`  boot-to-ready median ${formatDuration(median(ready))} (min ${formatDuration(Math.min(...ready))}, max ${formatDuration(Math.max(...ready))}); overhead per boot median ${formatDuration(median(overhead))}`);
   }
   lines.push(`  host ${result.hostFingerprint.id}: ${result.hostFingerprint.cpuModel}, ${result.hostFingerprint.qemuVersion}, accel ${result.accel} (${result.accelReason})`);
   if (result.resultsPath) lines.push(`  results appended to ${result.resultsPath}`);
@@ -95,9 +79,9 @@ function describeProgress(e: MeasureProgress, boots: number): string | null {
     case 'boot-start':
       return `boot ${e.bootIndex + 1}/${boots}: starting QEMU`;
     case 'ready':
-      return `boot ${e.bootIndex + 1}/${boots}: ready in ${seconds(e.readyMs)}`;
+      return `boot ${e.bootIndex + 1}/${boots}: ready in ${formatDuration(e.readyMs)}`;
     case 'run':
-      return `boot ${e.bootIndex + 1}/${boots}: ${e.test} run ${e.rep}/${e.reps}${e.warmup ? ' (warm-up)' : ''}: ${e.value === null ? 'no value' : `${formatNumber(e.value)} ${e.unit}`}`;
+      return `boot ${e.bootIndex + 1}/${boots}: ${e.test} run ${e.rep}/${e.reps}${e.warmup ? ' (warm-up)' : ''}: ${e.value === null ? 'no value' : formatMeasurement(e.value, e.unit)}`;
     default:
       return null;
   }
@@ -113,7 +97,7 @@ function reportProgress(out: Output, boots: number): (e: MeasureProgress) => voi
         out.debug(`accelerator: ${e.accel} (${e.reason})`);
         return;
       case 'guest-image':
-        out.debug(`guest image: ${e.cached ? 'cached' : 'built'} in ${Math.round(e.buildMs)} ms`);
+        out.debug(`guest image: ${e.cached ? 'cached' : 'built'} in ${formatDuration(e.buildMs)}`);
         return;
       case 'boot-done':
         out.endProgress();
@@ -174,7 +158,7 @@ export function measureCommand(ctx: CommandContext): CommandModule<GlobalArgs, M
         if (!measured) {
           if (out.json) out.printJson({ build });
           else out.print(formatBuildResult(build));
-          ctx.setExitCode(1);
+          ctx.setOutcome('processFailure');
           return;
         }
         out.info(formatBuildResult(build));
@@ -186,7 +170,7 @@ export function measureCommand(ctx: CommandContext): CommandModule<GlobalArgs, M
       const summaries = summarizeBoots(result.boots);
       if (out.json) out.printJson({ ...result, summary: summaries });
       else out.print(formatSummary(result, summaries));
-      ctx.setExitCode(result.boots.some((b) => b.kind === 'ok') ? 0 : 1);
+      ctx.setOutcome(result.boots.some((b) => b.kind === 'ok') ? 'ok' : 'processFailure');
     },
   };
 }

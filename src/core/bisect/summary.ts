@@ -2,6 +2,7 @@
 // sure we are, the size of the change with confidence intervals, and every
 // step that led there.
 
+import { formatPercent } from '../format.ts';
 import { createRng, forkRng, type Rng } from '../rng.ts';
 import { bootstrapRatioOfMedians, estimatePooledSpread, median } from '../stats/index.ts';
 import { estimateCalibrationPower } from './calibration.ts';
@@ -64,7 +65,7 @@ export function summarize(state: BisectState): BisectResult {
 
 function describePower(state: BisectState, sigma: number): string {
   const power = estimateCalibrationPower(sigma, state.config);
-  return `To see a change of ${(power.forEffect * 100).toFixed(1)}% with ${power.power * 100}% power at this noise (boot-to-boot ${(Math.expm1(Number.isFinite(sigma) ? sigma : 0) * 100).toFixed(2)}%), measure about ${power.bootsPerEndpoint} boots each of GOOD and BAD (${power.bootsNeeded} in all).`;
+  return `To see a change of ${formatPercent(power.forEffect)} with ${formatPercent(power.power, { digits: 0 })} power at this noise (boot-to-boot ${formatPercent(Math.expm1(Number.isFinite(sigma) ? sigma : 0), { digits: 2 })}), measure about ${power.bootsPerEndpoint} boots each of GOOD and BAD (${power.bootsNeeded} in all).`;
 }
 
 // Candidates with their posterior, for `kbisect visualize`.

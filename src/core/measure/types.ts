@@ -17,6 +17,17 @@ export interface HostFingerprint {
   accel: Accel;
 }
 
+// The kernel a measurement boots, as built or as given by path.
+export interface MeasureKernel {
+  bzImage: string;
+  // uncompressed ELF; booted directly (PVH) when it has the entry point, which skips the decompressor
+  vmlinux?: string;
+  // identifies the kernel in the results (build id or sha256 of the image)
+  imageHash: string;
+  // identifies the kernel config for the KVM probe cache (defaults to imageHash)
+  configHash?: string;
+}
+
 // One netperf run's omni values (microseconds for latencies; null = not reported).
 export interface RunRecord {
   throughput: number;
@@ -83,7 +94,8 @@ export interface MeasureResult {
 }
 
 export type MeasureProgress =
-  | { kind: 'accel'; accel: Accel; reason: string }
+  // hostId: the fingerprint (machine facts + accelerator) every boot of this measurement is stamped with
+  | { kind: 'accel'; accel: Accel; reason: string; hostId: string }
   | { kind: 'warning'; message: string }
   | { kind: 'guest-image'; cached: boolean; buildMs: number }
   | { kind: 'boot-start'; bootIndex: number; boots: number }

@@ -1,0 +1,83 @@
+// The calibrate phase: interleaved boots of GOOD and BAD, looked at a few
+// times (calibration.ts decides each look), until the change is confirmed
+// (then the endpoints get enough boots to be pinned down) or ruled out. Pure.
+
+import { assertNever } from '../errors.ts';
+import { formatPercent } from '../format.ts';
+import type { VerdictKind } from '../verdict.ts';
+import { computePrecisionBoots, evaluateCalibration } from './calibration.ts';
+import { computeCalibrationLooks } from './config.ts';
+import { getRecord, readLogBoots } from './model.ts';
+import { describeEndpoint } from './state.ts';
+import { finish, pushStep } from './steps.ts';
+import type { BisectState } from './types.ts';
+
+// Returns true when the phase changed and the machine should run again.
+export function advanceCalibration(state: BisectState): boolean {
+  const last = state.commits.length - 1;
+  for (const index of [0, last]) {
+    const skipped = getRecord(state, index)?.skipped;
+    if (skipped) {
+      state.warnings.push(`${describeEndpoint(state, index)} could not be measured (${skipped}); nothing can be judged without both endpoints.`);
+      finish(state, { outcome: 'inconclusive', first: null, last: null, probability: null });
+      return false;
+    }
+  }
+  const looks = computeCalibrationLooks(state.config);
+  for (;;) {
+    const good = readLogBoots(state, 0);
+    const bad = readLogBoots(state, last);
+    const precision = state.calibration.precisionBoots;
+    if (precision !== null) {
+      if (Math.min(good.length, bad.length) < precision) return false;
+      state.phase = 'bisect';
+      return true;
+    }
+    const target = looks[state.calibration.look] as number;
+    if (Math.min(good.length, bad.length) < target) return false;
+    const evaluation = evaluateCalibration(good, bad, state.calibration.look, state.config);
+    const percent = formatPercent(Math.exp(evaluation.logShift) - 1, { signed: true });
+    const ci = `${formatPercent(Math.exp(evaluation.logCi[0]) - 1, { signed: true })} … ${formatPercent(Math.exp(evaluation.logCi[1]) - 1, { signed: true })}`;
+    const verdictOf: Record<typeof evaluation.status, VerdictKind> = {
+      confirmed: 'like-bad',
+      'no-regression': 'like-good',
+      improvement: 'like-good',
+      continue: 'unknown',
+      inconclusive: 'unknown',
+    };
+    pushStep(state, {
+      index: last,
+      phase: 'calibrate',
+      verdict: verdictOf[evaluation.status],
+      boots: good.length + bad.length,
+      estimate: Math.exp(evaluation.logShift),
+      ci: [Math.exp(evaluation.logCi[0]), Math.exp(evaluation.logCi[1])],
+      llr: null,
+      p: evaluation.p,
+      note: `look ${state.calibration.look + 1}/${looks.length}: GOOD→BAD ${percent} (CI ${ci}), one-sided p=${evaluation.p.toPrecision(3)} vs α=${evaluation.alpha.toPrecision(3)}`,
+    }, null);
+    switch (evaluation.status) {
+      case 'confirmed':
+        state.calibration.status = 'confirmed';
+        state.calibration.precisionBoots = computePrecisionBoots(evaluation, state.config);
+        break;
+      case 'no-regression':
+        state.warnings.push(`GOOD→BAD changed by ${percent} (CI ${ci}), inside ±${formatPercent(state.config.minEffect)}: no regression of the size asked for (--min-effect).`);
+        finish(state, { outcome: 'no-regression', first: null, last: null, probability: null });
+        return false;
+      case 'improvement':
+        state.warnings.push(`BAD is better than GOOD (${percent}, CI ${ci}) for direction "${state.config.direction}": nothing to bisect. To find the improvement, swap the direction.`);
+        finish(state, { outcome: 'no-regression', first: null, last: null, probability: null });
+        return false;
+      case 'inconclusive':
+        state.warnings.push(`No change between GOOD and BAD was confirmed after ${good.length}+${bad.length} boots (GOOD→BAD ${percent}, CI ${ci}, p=${evaluation.p.toPrecision(3)}).`);
+        finish(state, { outcome: 'inconclusive', first: null, last: null, probability: null });
+        return false;
+      case 'continue':
+        state.calibration.look++;
+        break;
+      default:
+        assertNever(evaluation.status, 'calibration status');
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// The verify phase: the parent/culprit sandwich on fresh boots, then whether
+// the culprit explains all of GOOD→BAD (verification.ts holds the tests).
+// Ends the bisection with a culprit or a range, or sends it back to bisecting. Pure.
+
+import { formatPercent } from '../format.ts';
+import { estimateHodgesLehmannShift } from '../stats/index.ts';
+import { getRecord, readLogBoots } from './model.ts';
+import type { Block } from './posterior.ts';
+import { commitAt, countBoots, findStateLeadingBlock, getDerived } from './queries.ts';
+import { rangeOf } from './state.ts';
+import { finish, pushStep } from './steps.ts';
+import type { BisectState, VerifyTarget } from './types.ts';
+import { computeFullShift, computeResidualAlphas, evaluateResidual, evaluateSandwich, NO_RESIDUAL, type SandwichEvaluation } from './verification.ts';
+
+// Interleaved pairs spent on a side whose residual looks material.
+const RESIDUAL_PAIRS = 12;
+
+// Sets up the parent/culprit sandwich for the leading block.
+export function startVerification(state: BisectState, block: Block): void {
+  const before = block.first - 1;
+  const after = block.last;
+  state.verify = {
+    before,
+    after,
+    target: state.config.verifyBoots,
+    startBefore: countBoots(state, before),
+    startAfter: countBoots(state, after),
+    sandwich: null,
+    residual: null,
+    residualFound: { before: null, after: null },
+  };
+  state.phase = 'verify';
+}
+
+// Returns true when it sends the machine back to bisecting.
+export function advanceVerification(state: BisectState): boolean {
+  const verify = state.verify;
+  if (verify === null) throw new Error('The verify phase has no target; this is a bug in kbisect.');
+  const { model, posterior } = getDerived(state);
+  if (model === null) throw new Error('The verify phase started without endpoint boots; this is a bug in kbisect.');
+  if (verify.sandwich === null) return advanceSandwich(state, verify, posterior);
+  return advanceResidualCheck(state, verify, verify.sandwich, posterior);
+}
+
+// Stage 1: fresh parent/culprit pairs until the change shows or the cap is hit.
+function advanceSandwich(state: BisectState, verify: VerifyTarget, posterior: readonly number[]): boolean {
+  const before = readLogBoots(state, verify.before);
+  const after = readLogBoots(state, verify.after);
+  // A side that can no longer be booted ends the stage with what it has.
+  const canMeasure = ![verify.before, verify.after].some((i) => getRecord(state, i)?.skipped);
+  const freshPairs = Math.min(before.length - verify.startBefore, after.length - verify.startAfter);
+  if (canMeasure && freshPairs < verify.target) return false;
+
+  const block = findStateLeadingBlock(state, posterior);
+  if (block.first - 1 !== verify.before || block.last !== verify.after || block.probability < state.config.confidence) {
+    pushStep(state, {
+      index: verify.after,
+      phase: 'verify',
+      verdict: 'unknown',
+      boots: before.length + after.length,
+      estimate: null,
+      ci: null,
+      llr: null,
+      p: null,
+      note: 'verification boots moved the posterior; bisecting on',
+    }, posterior);
+    state.verify = null;
+    state.phase = 'bisect';
+    return true;
+  }
+  const sandwich = evaluateSandwich(before.slice(verify.startBefore), after.slice(verify.startAfter), state.config);
+  if (!sandwich.confirmed && canMeasure && verify.target < state.config.maxVerifyBoots) {
+    verify.target = Math.min(state.config.maxVerifyBoots, Math.ceil(verify.target * 1.5));
+    return false;
+  }
+  const shift = estimateHodgesLehmannShift(before, after);
+  pushStep(state, {
+    index: verify.after,
+    phase: 'verify',
+    verdict: sandwich.confirmed ? 'like-bad' : 'unknown',
+    boots: before.length + after.length,
+    estimate: Math.exp(shift.estimate),
+    ci: [Math.exp(shift.ci[0]), Math.exp(shift.ci[1])],
+    llr: null,
+    p: sandwich.p,
+    note: `fresh interleaved boots: parent→culprit ${formatPercent(Math.exp(shift.estimate) - 1, { signed: true })}, one-sided p=${sandwich.p.toPrecision(3)}`,
+  }, posterior);
+  if (!sandwich.confirmed) {
+    state.warnings.push(`Fresh interleaved boots of the culprit and its parent did not confirm the change on their own (one-sided p=${sandwich.p.toPrecision(3)}); the culprit rests on the bisection's evidence.`);
+  }
+  verify.sandwich = sandwich;
+  return true;
+}
+
+// Stage 2: is GOOD→BAD fully explained by the culprit? Each side is looked
+// at once on the boots already there; a suspicious one gets RESIDUAL_PAIRS
+// interleaved boots of the endpoint and the culprit's neighbour, then a final test.
+function advanceResidualCheck(state: BisectState, verify: VerifyTarget, sandwich: SandwichEvaluation, posterior: readonly number[]): boolean {
+  const last = state.commits.length - 1;
+  const alphas = computeResidualAlphas(state.config);
+  const fullShift = computeFullShift(readLogBoots(state, 0), readLogBoots(state, last));
+  // The parent vs GOOD, or BAD vs the culprit, as (reference, worse) commits.
+  const sidePair = (side: 'before' | 'after'): readonly [number, number] => (side === 'before' ? [0, verify.before] : [verify.after, last]);
+  const evaluateSide = (side: 'before' | 'after', alpha: number) => {
+    const [reference, worse] = sidePair(side);
+    if (reference === worse) return NO_RESIDUAL;
+    return evaluateResidual(readLogBoots(state, reference), readLogBoots(state, worse), fullShift, alpha, state.config);
+  };
+
+  const residual = verify.residual;
+  if (residual !== null) {
+    const fresh = Math.min(countBoots(state, residual.first) - residual.startFirst, countBoots(state, residual.second) - residual.startSecond);
+    const canMeasure = ![residual.first, residual.second].some((i) => getRecord(state, i)?.skipped);
+    if (canMeasure && fresh < residual.target) return false;
+    verify.residualFound = { ...verify.residualFound, [residual.side]: evaluateSide(residual.side, alphas.final).status === 'significant' };
+    verify.residual = null;
+  }
+  for (const side of ['before', 'after'] as const) {
+    if (verify.residualFound[side] !== null) continue;
+    const look = evaluateSide(side, alphas.first);
+    if (look.status !== 'suspect') {
+      verify.residualFound = { ...verify.residualFound, [side]: look.status === 'significant' };
+      continue;
+    }
+    const [first, second] = sidePair(side);
+    verify.residual = { side, first, second, startFirst: countBoots(state, first), startSecond: countBoots(state, second), target: RESIDUAL_PAIRS };
+    return false;
+  }
+
+  const shares = { before: evaluateSide('before', 1).share, after: evaluateSide('after', 1).share };
+  const before = readLogBoots(state, verify.before);
+  const after = readLogBoots(state, verify.after);
+  const explainedFraction = fullShift === 0 ? 0 : estimateHodgesLehmannShift(before, after).estimate / fullShift;
+  const explainsFullChange = verify.residualFound.before !== true && verify.residualFound.after !== true;
+  state.verification = { before: verify.before, after: verify.after, confirmed: sandwich.confirmed, p: sandwich.p, explainsFullChange, explainedFraction };
+  if (!explainsFullChange) {
+    const where = [
+      verify.residualFound.before === true ? `the parent is already ${Math.round(shares.before * 100)}% of the way from GOOD to BAD` : null,
+      verify.residualFound.after === true ? `BAD is worse than the culprit by ${Math.round(shares.after * 100)}% of GOOD→BAD` : null,
+    ].filter((x) => x !== null);
+    state.warnings.push(`The culprit explains only ${Math.round(explainedFraction * 100)}% of GOOD→BAD: ${where.join('; ')}. There may be more than one culprit.`);
+  }
+  const block = findStateLeadingBlock(state, posterior);
+  const single = block.first === block.last;
+  if (!single) {
+    const skipped = rangeOf(block).filter((i) => i !== block.last).map((i) => `${commitAt(state, i)} (${getRecord(state, i)?.skipped ?? 'skipped'})`);
+    state.warnings.push(`The first bad commit is one of ${block.last - block.first + 1} commits, ${commitAt(state, block.first)}..${commitAt(state, block.last)}: ${skipped.join(', ')} could not be tested.`);
+  }
+  finish(state, { outcome: single ? 'culprit' : 'range', first: block.first, last: block.last, probability: block.probability });
+  return false;
+}
