@@ -39,14 +39,20 @@ export async function connectQmp(path: string, timeoutMs = 5000): Promise<QmpCli
   let buffer = '';
   let nextId = 1;
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  // once set, the connection is gone: pending commands got it, later ones get it at once
+  let closedError: Error | undefined;
+  let greetingDone = false;
   let greeted: (() => void) | undefined;
+  let notGreeted: ((e: Error) => void) | undefined;
   const greeting = new Promise<void>((resolve, reject) => {
     greeted = resolve;
-    socket.once('error', reject);
-    setTimeout(() => reject(new QmpError(`no QMP greeting on ${path} within ${timeoutMs} ms`)), timeoutMs).unref();
+    notGreeted = reject;
   });
+  const greetingTimer = setTimeout(() => notGreeted?.(new QmpError(`no QMP greeting on ${path} within ${timeoutMs} ms`)), timeoutMs);
   const failAll = (error: Error): void => {
-    for (const p of pending.values()) p.reject(error);
+    closedError ??= error;
+    notGreeted?.(closedError);
+    for (const p of pending.values()) p.reject(closedError);
     pending.clear();
   };
   socket.setEncoding('utf8');
@@ -57,31 +63,46 @@ export async function connectQmp(path: string, timeoutMs = 5000): Promise<QmpCli
       const line = buffer.slice(0, nl).trim();
       buffer = buffer.slice(nl + 1);
       if (line === '') continue;
-      let msg: Record<string, unknown>;
+      let msg: unknown;
       try {
-        msg = JSON.parse(line) as Record<string, unknown>;
+        msg = JSON.parse(line);
       } catch {
         continue;
       }
-      if ('QMP' in msg) {
+      // QMP messages are JSON objects; anything else (null, numbers, arrays) is noise to skip, not to crash on
+      if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) continue;
+      const fields = msg as Record<string, unknown>;
+      if ('QMP' in fields) {
         greeted?.();
         continue;
       }
-      const id = typeof msg.id === 'string' ? msg.id : undefined;
+      const id = typeof fields.id === 'string' ? fields.id : undefined;
       const waiter = id === undefined ? undefined : pending.get(id);
       if (!waiter || id === undefined) continue; // events and stray replies
       pending.delete(id);
-      if ('error' in msg) {
-        const e = msg.error as { class?: string; desc?: string };
+      if ('error' in fields) {
+        const e = fields.error as { class?: string; desc?: string };
         waiter.reject(new QmpError(`QMP: ${e.class ?? 'error'}: ${e.desc ?? JSON.stringify(e)}`));
-      } else waiter.resolve(msg.return);
+      } else waiter.resolve(fields.return);
     }
   });
-  socket.on('close', () => failAll(new QmpError('QMP connection closed (QEMU exited?)')));
-  socket.on('error', (error) => failAll(error));
-  await greeting;
+  socket.on('close', () => failAll(new QmpError(greetingDone ? 'QMP connection closed (QEMU exited?)' : `QMP connection on ${path} closed before the greeting (QEMU exited?)`)));
+  // a connection reset when QEMU dies is the same news as a close; a refused connect (stale socket) is not
+  socket.on('error', (error: NodeJS.ErrnoException) => failAll(error.code === 'ECONNRESET' ? new QmpError(`QMP connection closed (QEMU exited?): ${error.message}`) : error));
+  try {
+    await greeting;
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  } finally {
+    clearTimeout(greetingTimer);
+    greetingDone = true;
+    greeted = undefined;
+    notGreeted = undefined;
+  }
 
   const execute = <T>(command: string, args?: Record<string, unknown>): Promise<T> => {
+    if (closedError) return Promise.reject(closedError);
     const id = String(nextId++);
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: (v) => resolve(v as T), reject });

@@ -1,9 +1,8 @@
 // Build slots on a real temporary cache dir: paths, locks, state.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   listWorkspaces,
   lockSlot,
@@ -17,19 +16,10 @@ import {
   writeSlotState,
 } from '../../src/adapters/build-workspace.ts';
 import { UserError } from '../../src/core/errors.ts';
+import { useTempDir } from '../helpers/temp-dir.ts';
 
-let dir: string;
-let saved: string | undefined;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kbisect-ws-'));
-  saved = process.env.KBISECT_CACHE_DIR;
-  process.env.KBISECT_CACHE_DIR = dir;
-});
-afterEach(() => {
-  if (saved === undefined) delete process.env.KBISECT_CACHE_DIR;
-  else process.env.KBISECT_CACHE_DIR = saved;
-  rmSync(dir, { recursive: true, force: true });
-});
+// a fresh cache dir for every test, KBISECT_CACHE_DIR pointing at it
+useTempDir('ws', { env: { KBISECT_CACHE_DIR: '.' } });
 
 describe('work dirs and slots', () => {
   it('names a repository\'s work dir after it and records which repository it is', async () => {

@@ -1,7 +1,5 @@
 // The git adapter against real temporary repositories.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -24,37 +22,20 @@ import {
   worktreeHead,
 } from '../../src/adapters/git.ts';
 import { UserError } from '../../src/core/errors.ts';
+import { initTestRepo, type TestRepo } from '../helpers/git-repo.ts';
+import { makeTempDir, removeTempDir } from '../helpers/temp-dir.ts';
 
 let root: string;
 let repo: string;
+let testRepo: TestRepo;
 const shas: Record<string, string> = {};
-let tick = 0;
 
 function git(args: string[], cwd = repo): string {
-  tick++;
-  const date = `2024-01-01T00:${String(tick).padStart(2, '0')}:00Z`;
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'Ada Netdev',
-      GIT_AUTHOR_EMAIL: 'ada@example.org',
-      GIT_COMMITTER_NAME: 'Ada Netdev',
-      GIT_COMMITTER_EMAIL: 'ada@example.org',
-      GIT_AUTHOR_DATE: date,
-      GIT_COMMITTER_DATE: date,
-    },
-  }).trim();
+  return testRepo.git(args, cwd);
 }
 
 function commit(name: string, file: string, content: string): void {
-  const path = join(repo, file);
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, content);
-  git(['add', file]);
-  git(['commit', '-q', '-m', `${name}: change ${file}`]);
-  shas[name] = git(['rev-parse', 'HEAD']);
+  shas[name] = testRepo.commitFile(file, content, `${name}: change ${file}`);
 }
 
 const sha = (name: string): string => {
@@ -66,10 +47,9 @@ const sha = (name: string): string => {
 //   c1 - c2 ------- c3 - m - c4        (master; m merges side)
 //          \- s1 - s2 -/               (side; s1 touches drivers/net)
 beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), 'kbisect-git-'));
+  root = makeTempDir('git');
   repo = join(root, 'linux');
-  mkdirSync(repo);
-  git(['init', '-q', '-b', 'master']);
+  testRepo = initTestRepo(repo, { branch: 'master' });
   commit('c1', 'a.txt', '1');
   commit('c2', 'a.txt', '2');
   git(['checkout', '-q', '-b', 'side']);
@@ -84,7 +64,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
+  removeTempDir(root);
 });
 
 const names = (commits: { sha: string }[]): string[] =>

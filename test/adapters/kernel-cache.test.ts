@@ -1,8 +1,7 @@
 // The kernel cache on a real temporary directory.
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, utimesSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   cacheKeyFor,
   kernelCacheDir,
@@ -14,20 +13,10 @@ import {
   touchEntry,
   type KernelCacheMeta,
 } from '../../src/adapters/kernel-cache.ts';
+import { useTempDir } from '../helpers/temp-dir.ts';
 
-let dir: string;
-let saved: string | undefined;
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'kbisect-cache-'));
-  saved = process.env.KBISECT_CACHE_DIR;
-  process.env.KBISECT_CACHE_DIR = dir;
-});
-afterEach(() => {
-  if (saved === undefined) delete process.env.KBISECT_CACHE_DIR;
-  else process.env.KBISECT_CACHE_DIR = saved;
-  rmSync(dir, { recursive: true, force: true });
-});
+// a fresh cache dir for every test, KBISECT_CACHE_DIR pointing at it
+const cache = useTempDir('cache', { env: { KBISECT_CACHE_DIR: '.' } });
 
 const SHA = 'a'.repeat(40);
 
@@ -47,7 +36,7 @@ function meta(over: Partial<KernelCacheMeta> = {}): KernelCacheMeta {
 }
 
 function sources(tag: string) {
-  const src = join(dir, `src-${tag}`);
+  const src = join(cache.path, `src-${tag}`);
   mkdirSync(src, { recursive: true });
   const files = { bzImage: join(src, 'bzImage'), vmlinux: join(src, 'vmlinux'), config: join(src, 'config'), log: join(src, 'build.log') };
   for (const [name, path] of Object.entries(files)) writeFileSync(path, `${name} of ${tag}\n`);

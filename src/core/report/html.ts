@@ -1,9 +1,11 @@
 // The HTML report: one self-contained file (inline CSS and SVG, no scripts,
-// nothing fetched) with the verdict, the change, and two plots: the boots of
-// every tested commit along the range, and the posterior after every step.
+// nothing fetched) with the verdict, the change, and two plots: the boots (in
+// command mode, the samples) of every tested commit along the range, and the
+// posterior after every step.
 import { median } from '../stats/descriptive.ts';
 import { formatChangeLine, formatNumber, formatPercent } from './text.ts';
 import type { ReportInput } from './types.ts';
+import { describeHost, wordsFor } from './wording.ts';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -25,7 +27,8 @@ const COLORS = { good: '#2e7d32', bad: '#c62828', mid: '#455a64', culprit: '#f9a
 function renderStripPlot(input: ReportInput): string {
   const { commits, bootsByCommit, result } = input;
   const all = commits.flatMap((c) => bootsByCommit[c.sha] ?? []);
-  if (all.length === 0) return '<p class="muted">No boots measured yet.</p>';
+  const words = wordsFor(input);
+  if (all.length === 0) return `<p class="muted">No ${words.samples} measured yet.</p>`;
   const W = 920;
   const H = 340;
   const m = { l: 70, r: 20, t: 20, b: 90 };
@@ -48,6 +51,13 @@ function renderStripPlot(input: ReportInput): string {
     const w = (W - m.l - m.r) / n;
     parts.push(`<rect x="${(x(culpritIdx) - w / 2).toFixed(1)}" y="${m.t}" width="${w.toFixed(1)}" height="${H - m.t - m.b}" fill="${COLORS.culprit}" opacity="0.25"><title>culprit</title></rect>`);
   }
+  // a range outcome: shade the candidates, since no single commit can be marked
+  const rangeFirst = result.range ? commits.findIndex((c) => c.sha === result.range?.first) : -1;
+  const rangeLast = result.range ? commits.findIndex((c) => c.sha === result.range?.last) : -1;
+  if (culpritIdx <= 0 && rangeFirst > 0 && rangeLast >= rangeFirst) {
+    const w = (W - m.l - m.r) / n;
+    parts.push(`<rect x="${(x(rangeFirst) - w / 2).toFixed(1)}" y="${m.t}" width="${(w * (rangeLast - rangeFirst + 1)).toFixed(1)}" height="${H - m.t - m.b}" fill="${COLORS.culprit}" opacity="0.18"><title>candidates</title></rect>`);
+  }
   const goodVals = bootsByCommit[commits[0]?.sha ?? ''] ?? [];
   const badVals = bootsByCommit[commits[n - 1]?.sha ?? ''] ?? [];
   for (const [vals, color, label] of [[goodVals, COLORS.good, 'GOOD median'], [badVals, COLORS.bad, 'BAD median']] as const) {
@@ -60,7 +70,7 @@ function renderStripPlot(input: ReportInput): string {
     const color = i === 0 ? COLORS.good : i === n - 1 ? COLORS.bad : i >= culpritIdx && culpritIdx > 0 ? COLORS.bad : COLORS.mid;
     vals.forEach((v, k) => {
       const jitter = ((k * 37) % 11) / 10 - 0.5;
-      parts.push(`<circle cx="${(x(i) + jitter * 10).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3.2" fill="${color}" fill-opacity="0.75"><title>${escapeHtml(`${c.sha.slice(0, 12)} boot ${k + 1}: ${formatNumber(v)}`)}</title></circle>`);
+      parts.push(`<circle cx="${(x(i) + jitter * 10).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3.2" fill="${color}" fill-opacity="0.75"><title>${escapeHtml(`${c.sha.slice(0, 12)} ${words.sample} ${k + 1}: ${formatNumber(v)}`)}</title></circle>`);
     });
     if (vals.length > 0) {
       const mv = y(median(vals)).toFixed(1);
@@ -73,7 +83,7 @@ function renderStripPlot(input: ReportInput): string {
     }
   });
   parts.push(`<text x="16" y="${(m.t + (H - m.t - m.b) / 2).toFixed(0)}" transform="rotate(-90 16 ${(m.t + (H - m.t - m.b) / 2).toFixed(0)})" text-anchor="middle" class="axis">${escapeHtml(`${input.metric.name} [${input.metric.unit}]`)}</text>`);
-  return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="boots per commit">${parts.join('')}</svg>`;
+  return `<svg viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${words.samples} per commit">${parts.join('')}</svg>`;
 }
 
 function renderPosteriorPlot(input: ReportInput): string {
@@ -108,6 +118,9 @@ export function renderReportHtml(input: ReportInput): string {
   const good = commits[0];
   const bad = commits[commits.length - 1];
   const culprit = result.culprit ? bySha.get(result.culprit.commit) : undefined;
+  const words = wordsFor(input);
+  const host = describeHost(input);
+  const accelText = `${escapeHtml(host.accel)}${host.accelNote ? ` <span class="muted">(${escapeHtml(host.accelNote)})</span>` : ''}`;
   const headline =
     result.outcome === 'culprit' && result.culprit
       ? `First bad commit: <code>${escapeHtml(result.culprit.commit.slice(0, 12))}</code> ${escapeHtml(culprit?.subject ?? '')}`
@@ -125,6 +138,11 @@ export function renderReportHtml(input: ReportInput): string {
       : '';
   const culpritIdx = result.culprit ? commits.findIndex((c) => c.sha === result.culprit?.commit) : -1;
   const parent = culpritIdx > 0 ? commits[culpritIdx - 1] : undefined;
+  // "before culprit" means nothing without a culprit: a range or no regression colours only the endpoints
+  const legend =
+    culpritIdx > 0
+      ? `<span><i class="dot" style="background:${COLORS.mid}"></i>before culprit</span><span><i class="dot" style="background:${COLORS.bad}"></i>culprit and after / BAD</span>`
+      : `<span><i class="dot" style="background:${COLORS.mid}"></i>tested commits</span><span><i class="dot" style="background:${COLORS.bad}"></i>BAD</span>${result.range ? '<span>shaded: the candidates</span>' : ''}`;
   const stepRows = result.steps
     .map((s, i) => {
       const c = bySha.get(s.commit);
@@ -153,8 +171,8 @@ ul.warn li{color:#ef6c00}
 </style></head>
 <body><main>
 <h1><span class="badge ${badge}">${escapeHtml(result.outcome)}</span>${headline}</h1>
-<div class="meta">${culprit ? `${escapeHtml(culprit.author)} · ${escapeHtml(culprit.date)} · ` : ''}probability ${result.culprit ? `${(result.culprit.probability * 100).toFixed(1)}%` : result.range ? `${(result.range.probability * 100).toFixed(1)}% (range)` : 'n/a'}</div>
-<div class="summary"><div>builds<b>${result.builds}</b></div><div>boots<b>${result.boots}</b></div><div>steps<b>${result.steps.length}</b></div><div>wall time<b>${input.wallMs === null ? 'n/a' : `${(input.wallMs / 60000).toFixed(1)} min`}</b></div></div>
+<div class="meta">${culprit ? `${escapeHtml(culprit.author)} · ${escapeHtml(culprit.date)} · ` : ''}probability ${result.culprit ? `${(result.culprit.probability * 100).toFixed(1)}%` : result.range ? `${(result.range.probability * 100).toFixed(1)}% (range)` : 'n/a'} · host <span class="mono">${escapeHtml(host.fingerprint)}</span> · accelerator ${accelText}</div>
+<div class="summary"><div>${words.builds}<b>${result.builds}</b></div><div>${words.samples}<b>${result.boots}</b></div><div>steps<b>${result.steps.length}</b></div><div>wall time<b>${input.wallMs === null ? 'n/a' : `${(input.wallMs / 60000).toFixed(1)} min`}</b></div></div>
 <h2>Change</h2>
 <table><tr><th></th><th>before</th><th>change [95% CI]</th><th>after</th><th>LKP-style</th></tr>
 ${changeRow('GOOD → BAD', result.change, input.bootsByCommit[good?.sha ?? ''] ?? [], input.bootsByCommit[bad?.sha ?? ''] ?? [])}
@@ -163,13 +181,13 @@ ${changeRow('parent → culprit', result.culpritChange, input.bootsByCommit[pare
 ${result.explainsFullChange === false ? '<p class="neg">The culprit does not explain the whole GOOD → BAD change: there may be more than one culprit.</p>' : ''}
 ${result.range ? `<p>Candidates: ${result.range.commits.map((s) => `<code>${escapeHtml(s.slice(0, 12))}</code> ${escapeHtml(bySha.get(s)?.subject ?? '')}`).join('<br>')}</p>` : ''}
 ${warnings ? `<ul class="warn">${warnings}</ul>` : ''}
-<h2>Boots along the range</h2>
-<div class="legend"><span><i class="dot" style="background:${COLORS.good}"></i>GOOD</span><span><i class="dot" style="background:${COLORS.mid}"></i>before culprit</span><span><i class="dot" style="background:${COLORS.bad}"></i>culprit and after / BAD</span><span>— median per commit, dashed: GOOD and BAD medians</span></div>
+<h2>${words.samplesHeading} along the range</h2>
+<div class="legend"><span><i class="dot" style="background:${COLORS.good}"></i>GOOD</span>${legend}<span>— median per commit, dashed: GOOD and BAD medians</span></div>
 ${renderStripPlot(input)}
 <h2>Posterior of "first bad commit" after each step</h2>
 ${renderPosteriorPlot(input)}
 <h2>Steps</h2>
-<table><tr><th>#</th><th>phase</th><th>commit</th><th>verdict</th><th>boots</th><th>median</th><th>LLR</th><th>leader</th><th>note</th></tr>
+<table><tr><th>#</th><th>phase</th><th>commit</th><th>verdict</th><th>${words.samples}</th><th>median</th><th>LLR</th><th>leader</th><th>note</th></tr>
 ${stepRows}
 </table>
 <h2>Setup</h2>
@@ -179,7 +197,8 @@ ${stepRows}
 <tr><th>BAD</th><td><code>${escapeHtml(bad?.sha ?? '')}</code> ${escapeHtml(bad?.subject ?? '')}</td></tr>
 <tr><th>profile</th><td>${escapeHtml(input.profile.name)} <span class="mono muted">${escapeHtml(input.profile.hash.slice(0, 16))}</span></td></tr>
 <tr><th>metric</th><td>${escapeHtml(input.metric.name)} [${escapeHtml(input.metric.unit)}], ${input.metric.higherIsBetter ? 'higher' : 'lower'} is better</td></tr>
-<tr><th>host</th><td>${escapeHtml(input.host.fingerprint)} · accel ${escapeHtml(input.host.accel)}</td></tr>
+<tr><th>host fingerprint</th><td class="mono">${escapeHtml(host.fingerprint)}</td></tr>
+<tr><th>accelerator</th><td>${accelText}</td></tr>
 <tr><th>seed</th><td>${result.seed}</td></tr>
 <tr><th>generated</th><td>${escapeHtml(input.generatedAt)} by kbisect</td></tr>
 </table>

@@ -2,6 +2,7 @@
 import { median, medianAbsoluteDeviation } from '../stats/descriptive.ts';
 import type { ChangeEstimate } from '../bisect/types.ts';
 import type { CommitInfo, ReportInput } from './types.ts';
+import { describeHost, wordsFor } from './wording.ts';
 
 // Robust relative spread of boot summaries, as a percent (1.4826·MAD/median).
 export function computeSpreadPercent(values: readonly number[]): number | null {
@@ -46,6 +47,8 @@ export function formatReportText(input: ReportInput): string {
   const good = commits[0];
   const bad = commits[commits.length - 1];
   const metricName = input.metric.name;
+  const words = wordsFor(input);
+  const host = describeHost(input);
   const lines: string[] = [];
   const outcomeText: Record<typeof result.outcome, string> = {
     culprit: 'culprit found',
@@ -56,7 +59,7 @@ export function formatReportText(input: ReportInput): string {
   };
   lines.push(`kbisect: ${outcomeText[result.outcome]}`);
   lines.push(`  ${input.profile.hash ? `profile ${input.profile.name} (${input.profile.hash.slice(0, 12)})` : input.profile.name}, metric ${input.metric.name} [${input.metric.unit}], ${input.metric.higherIsBetter ? 'higher' : 'lower'} is better`);
-  lines.push(`  host ${input.host.fingerprint}, accel ${input.host.accel}`);
+  lines.push(`  host ${host.fingerprint}, accelerator ${host.accel}${host.accelNote ? ` (${host.accelNote})` : ''}`);
   if (good && bad) {
     lines.push(`  GOOD ${commitLine(good, good.sha)}`);
     lines.push(`  BAD  ${commitLine(bad, bad.sha)}`);
@@ -86,18 +89,18 @@ export function formatReportText(input: ReportInput): string {
   }
   if (result.powerEstimate) {
     const p = result.powerEstimate;
-    lines.push('', `to see a change of ${(p.forEffect * 100).toFixed(1)}% with power ${(p.power * 100).toFixed(0)}%: about ${p.bootsPerEndpoint} boots of GOOD and of BAD (${p.bootsNeeded} in all)`);
+    lines.push('', `to see a change of ${(p.forEffect * 100).toFixed(1)}% with power ${(p.power * 100).toFixed(0)}%: about ${p.bootsPerEndpoint} ${words.samples} of GOOD and of BAD (${p.bootsNeeded} in all)`);
   }
   if (result.steps.length > 0) {
     lines.push('', 'steps:');
     result.steps.forEach((s, i) => {
       const est = s.estimate === null ? '' : ` median ${formatNumber(s.estimate)}`;
       const lead = s.leader && s.leaderProbability !== null ? `  leader ${shortSha(s.leader)} ${(s.leaderProbability * 100).toFixed(0)}%` : '';
-      lines.push(`  ${String(i + 1).padStart(3)} ${s.phase.padEnd(9)} ${shortSha(s.commit)} ${s.verdict.padEnd(9)} ${String(s.boots).padStart(3)} boots${est}${lead}${s.note ? `  (${s.note})` : ''}`);
+      lines.push(`  ${String(i + 1).padStart(3)} ${s.phase.padEnd(9)} ${shortSha(s.commit)} ${s.verdict.padEnd(9)} ${String(s.boots).padStart(3)} ${words.samples}${est}${lead}${s.note ? `  (${s.note})` : ''}`);
     });
   }
   for (const w of result.warnings) lines.push(`warning: ${w}`);
   const wall = input.wallMs === null ? '' : `, wall ${(input.wallMs / 60000).toFixed(1)} min`;
-  lines.push('', `total: ${result.builds} builds, ${result.boots} boots${wall}`);
+  lines.push('', `total: ${result.builds} ${words.builds}, ${result.boots} ${words.samples}${wall}`);
   return lines.join('\n');
 }

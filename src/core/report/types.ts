@@ -11,13 +11,16 @@ export interface CommitInfo {
 
 export interface ReportInput {
   readonly repo: string;
+  // 'command': a user's script measured checkouts (samples, not boots); absent means 'kernel'
+  readonly mode?: 'kernel' | 'command';
   // ordered oldest → newest; [0] is GOOD, last is BAD
   readonly commits: readonly CommitInfo[];
   readonly profile: { readonly name: string; readonly hash: string };
   readonly metric: { readonly name: string; readonly unit: string; readonly higherIsBetter: boolean };
+  // the host fingerprint id and the accelerator the guests ran under (kvm | tcg); ignored in command mode
   readonly host: { readonly fingerprint: string; readonly accel: string };
   readonly result: BisectResult;
-  // boot summaries (median of the boot's runs) by commit sha, in arrival order
+  // boot (or command-mode sample) summaries by commit sha, in arrival order
   readonly bootsByCommit: Readonly<Record<string, readonly number[]>>;
   // posterior over candidates commits[1..] after each step
   readonly posteriorHistory: readonly (readonly number[])[];

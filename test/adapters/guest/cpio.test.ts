@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parentDirs, writeCpioNewc, type CpioEntry } from '../../../src/adapters/guest/cpio.ts';
+import { makeTempDir, removeTempDir } from '../../helpers/temp-dir.ts';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const entries: CpioEntry[] = [
@@ -36,7 +36,7 @@ describe('writeCpioNewc', () => {
   });
 
   it('is read back by GNU cpio with modes, device numbers and link targets intact', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kbisect-cpio-'));
+    const dir = makeTempDir('cpio');
     try {
       const listing = execFileSync('cpio', ['-t', '-v', '--quiet'], { input: archive }).toString();
       expect(listing).toMatch(/crw-------\s+1 root\s+root\s+5,\s+1 .* dev\/console/);
@@ -46,7 +46,7 @@ describe('writeCpioNewc', () => {
       expect(readFileSync(join(dir, 'bin/odd'), 'utf8')).toBe('abcde');
       expect(readlinkSync(join(dir, 'bin/sh'))).toBe('busybox');
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(dir);
     }
   });
 });

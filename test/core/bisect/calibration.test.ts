@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computePrecisionBoots, estimateCalibrationPower, evaluateCalibration } from '../../../src/core/bisect/calibration.ts';
 import { computeCalibrationLooks, defaultBisectConfig, validateBisectConfig } from '../../../src/core/bisect/config.ts';
-
-// Log values: GOOD around 0, BAD around `shift`, with a fixed ±spread pattern.
-const pattern = [0.012, -0.02, 0.004, 0.017, -0.009, -0.003, 0.021, -0.015, 0.008, -0.001];
-const sample = (n: number, shift: number) => Array.from({ length: n }, (_, i) => shift + (pattern[i % pattern.length] as number));
+import { makeLogSample as sample } from '../../helpers/samples.ts';
 
 describe('endpoint calibration', () => {
   it('looks at 6, 9, 14, … boots per endpoint up to the cap', () => {

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeFullShift, computeResidualAlphas, evaluateResidual, evaluateSandwich } from '../../../src/core/bisect/verification.ts';
 import { defaultBisectConfig } from '../../../src/core/bisect/config.ts';
-
-const pattern = [0.012, -0.02, 0.004, 0.017, -0.009, -0.003, 0.021, -0.015, 0.008, -0.001];
-const sample = (n: number, shift: number) => Array.from({ length: n }, (_, i) => shift + (pattern[i % pattern.length] as number));
+import { makeLogSample as sample } from '../../helpers/samples.ts';
 
 describe('culprit verification', () => {
   it.each([
