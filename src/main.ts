@@ -2,7 +2,7 @@
 // one place that does), and turns Ctrl-C into: kill children, clean up, exit 130.
 import { hideBin } from 'yargs/helpers';
 import { killAllChildren } from './adapters/exec.ts';
-import { runCleanups } from './adapters/cleanup.ts';
+import { beginShutdown, runCleanups } from './adapters/cleanup.ts';
 import { runCli, UsageError } from './cli/index.ts';
 import { exitCodes, InconclusiveError, InterruptedError, ProcessError, UserError } from './core/errors.ts';
 
@@ -58,7 +58,8 @@ let interrupted = false;
 async function onSignal(signal: NodeJS.Signals): Promise<void> {
   if (interrupted) process.exit(exitCodes.interrupted);
   interrupted = true;
-  process.stderr.write(`\nkbisect: ${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping children and cleaning up...\n`);
+  beginShutdown();
+  process.stderr.write(`\nkbisect: ${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping children and cleaning up (the sample in flight is discarded)...\n`);
   await killAllChildren();
   await runCleanups((what, e) => process.stderr.write(`kbisect: cleanup of ${what} failed: ${String(e)}\n`));
   process.exit(exitCodes.interrupted);
@@ -69,9 +70,11 @@ export async function main(): Promise<void> {
   const args = hideBin(process.argv);
   process.on('SIGINT', () => void onSignal('SIGINT'));
   process.on('SIGTERM', () => void onSignal('SIGTERM'));
+  // a closed terminal or ssh session: children run in their own process groups and would not see it
+  process.on('SIGHUP', () => void onSignal('SIGHUP'));
   let code: number;
   try {
-    code = await runCli(args);
+    code = exitCodes[await runCli(args)];
   } catch (error) {
     code = reportError(error, wantsJson(args));
   }

@@ -27,3 +27,20 @@ export async function runCleanups(onError: (what: string, error: unknown) => voi
     }
   }
 }
+
+let shuttingDown = false;
+
+// Ctrl-C or SIGTERM arrived: from now on nothing that fails is evidence (a
+// killed guest or command is not a failed commit), so nothing more is logged.
+export function beginShutdown(): void {
+  shuttingDown = true;
+}
+
+export function isShuttingDown(): boolean {
+  return shuttingDown;
+}
+
+// Tests only: leave the stopping state again.
+export function endShutdownForTest(): void {
+  shuttingDown = false;
+}

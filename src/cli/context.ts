@@ -1,4 +1,5 @@
 // What every command handler gets: the global options and the output.
+import type { ExitKind } from '../core/errors.ts';
 import { createOutput, type Output } from './output.ts';
 
 export interface GlobalArgs {
@@ -11,18 +12,19 @@ export interface CommandContext {
   output(argv: GlobalArgs): Output;
   // the directory to work in (-C), resolved and checked
   cwd(argv: GlobalArgs): string;
-  setExitCode(code: number): void;
-  exitCode(): number;
+  // how the command ended when it did not throw; src/main.ts alone turns it into an exit code
+  setOutcome(kind: ExitKind): void;
+  outcome(): ExitKind;
 }
 
 export function createContext(resolveCwd: (raw: string | undefined) => string): CommandContext {
-  let code = 0;
+  let kind: ExitKind = 'ok';
   return {
     output: (argv) => createOutput({ json: argv.json, verbose: argv.verbose }),
     cwd: (argv) => resolveCwd(argv.C),
-    setExitCode: (c) => {
-      code = c;
+    setOutcome: (k) => {
+      kind = k;
     },
-    exitCode: () => code,
+    outcome: () => kind,
   };
 }

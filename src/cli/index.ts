@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import yargs, { type Argv, type CommandModule } from 'yargs';
-import { UserError } from '../core/errors.ts';
+import { UserError, type ExitKind } from '../core/errors.ts';
 import { version } from '../version.ts';
 import { createContext, type CommandContext, type GlobalArgs } from './context.ts';
 import { doctorCommand } from './commands/doctor.ts';
@@ -88,8 +88,8 @@ export function createCli(args: readonly string[], ctx: CommandContext = createC
   return cli as unknown as Argv<GlobalArgs>;
 }
 
-// Parses and runs one command line; resolves to the exit code the command chose.
-export async function runCli(args: readonly string[], ctx: CommandContext = createContext(resolveWorkDir)): Promise<number> {
+// Parses and runs one command line; resolves to how the command ended (errors are thrown).
+export async function runCli(args: readonly string[], ctx: CommandContext = createContext(resolveWorkDir)): Promise<ExitKind> {
   await createCli(args, ctx).parseAsync();
-  return ctx.exitCode();
+  return ctx.outcome();
 }

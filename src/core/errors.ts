@@ -10,6 +10,9 @@ export const exitCodes = {
   interrupted: 130,
 } as const;
 
+// How a command ended, by name: handlers say which, src/main.ts maps it to its number.
+export type ExitKind = keyof typeof exitCodes;
+
 // Bad input from the user: what was expected, what was got, what to do.
 export class UserError extends Error {
   override readonly name = 'UserError';

@@ -68,7 +68,27 @@ describe('kbisect on a real kernel range', () => {
     const start = kbisect(['start', series.good, series.bad, '--profile', profile]);
     expect(start.status, start.stderr).toBe(0);
 
-    // first run: killed with SIGKILL once a few boots are logged
+    // Ctrl-C once two boots are logged: exit 130, and the boot it cut short is
+    // not logged as a failure of that commit (an interruption is no evidence)
+    const interrupted = spawn(process.execPath, [cli, '-C', series.repo, 'run'], { env, stdio: 'ignore' });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (eventLines().filter((l) => l.includes('"kind":"boot"')).length >= 2) {
+          clearInterval(timer);
+          interrupted.kill('SIGINT');
+          resolve();
+        }
+      }, 200);
+      interrupted.on('exit', (code) => {
+        clearInterval(timer);
+        reject(new Error(`kbisect run ended (code ${code}) before it could be interrupted`));
+      });
+    });
+    expect(await new Promise((r) => interrupted.once('exit', r))).toBe(130);
+    expect(eventLines().filter((l) => l.includes('"boot-failed"'))).toEqual([]);
+    expect(countKbisectLeftovers()).toEqual({ netns: [], qemu: '' });
+
+    // then killed with SIGKILL once a few boots are logged
     const child = spawn(process.execPath, [cli, '-C', series.repo, 'run'], { env, stdio: 'ignore' });
     const killedAfter = await new Promise<number>((resolve, reject) => {
       const timer = setInterval(() => {
@@ -106,9 +126,13 @@ describe('kbisect on a real kernel range', () => {
       steps: { commit: string; verdict: string }[];
       boots: number;
       builds: number;
+      host: { fingerprint: string; accel: string };
     };
     expect(result.outcome).toBe('culprit');
     expect(result.culprit?.sha).toBe(series.culprit);
+    // the report names where the guests ran
+    expect(result.host.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(result.host.accel).toMatch(/^(kvm|tcg)$/);
     expect(result.culprit?.probability).toBeGreaterThanOrEqual(0.95);
     // throughput went down, by a clearly visible but not absurd amount
     expect(result.change.ratio).toBeLessThan(0.95);

@@ -1,8 +1,9 @@
 // The git-bisect vocabulary: start, run, good, bad, skip, status, log,
 // replay, reset, visualize, report. Thin: parse, call app/bisect.ts, print.
-import { writeFile } from 'node:fs/promises';
 import type { Argv, CommandModule } from 'yargs';
 import {
+  checkOutputPath,
+  writeOutputFile,
   exportLog,
   getPosterior,
   getStatus,
@@ -14,23 +15,19 @@ import {
   toJsonResult,
   type BisectProgress,
 } from '../../app/bisect.ts';
-import { UserError } from '../../core/errors.ts';
+import { UserError, type ExitKind } from '../../core/errors.ts';
 import { formatReportText } from '../../core/report/text.ts';
 import { renderReportHtml } from '../../core/report/html.ts';
 import type { BisectResult } from '../../core/bisect/types.ts';
 import { formatTable } from '../output.ts';
+import { formatDuration, formatMeasurement, formatPercent } from '../../core/format.ts';
 import type { CommandContext, GlobalArgs } from '../context.ts';
 
 type Cmd = CommandModule<GlobalArgs, GlobalArgs & Record<string, unknown>>;
 
-// 0 when a culprit (or a range) was named; 3 when the evidence did not allow it.
-export function exitCodeOf(result: BisectResult): number {
-  return result.outcome === 'culprit' || result.outcome === 'range' ? 0 : result.outcome === 'running' ? 0 : 3;
-}
-
-function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+// ok when a culprit (or a range) was named, or the bisection still runs; inconclusive when the evidence did not allow it.
+export function exitKindOf(result: BisectResult): ExitKind {
+  return result.outcome === 'culprit' || result.outcome === 'range' || result.outcome === 'running' ? 'ok' : 'inconclusive';
 }
 
 // One status line: step, commit, stage, the leading candidate, elapsed time.
@@ -44,13 +41,13 @@ export function formatProgress(p: BisectProgress): string {
       stage = `booting ${(p.bootIndex ?? 0) + 1}/${p.bootsWanted ?? '?'}`;
       break;
     case 'sample':
-      stage = `boot ${(p.bootIndex ?? 0) + 1}/${p.bootsWanted ?? '?'} run ${p.sample?.rep ?? '?'}/${p.sample?.reps ?? '?'}${p.sample?.value != null ? ` = ${p.sample.value.toFixed(1)} ${p.sample.unit}` : ''}`;
+      stage = `boot ${(p.bootIndex ?? 0) + 1}/${p.bootsWanted ?? '?'} run ${p.sample?.rep ?? '?'}/${p.sample?.reps ?? '?'}${p.sample?.value != null ? ` = ${formatMeasurement(p.sample.value, p.sample.unit)}` : ''}`;
       break;
     case 'command':
       stage = `sample ${(p.bootIndex ?? 0) + 1}/${p.bootsWanted ?? '?'}`;
       break;
   }
-  const leader = p.leader && p.leaderProbability !== null ? ` · leader ${p.leader.slice(0, 10)} ${(p.leaderProbability * 100).toFixed(0)}%` : '';
+  const leader = p.leader && p.leaderProbability !== null ? ` · leader ${p.leader.slice(0, 10)} ${formatPercent(p.leaderProbability, { digits: 0 })}` : '';
   return `[${formatDuration(p.elapsedMs)}] step ${p.step} ${p.phase} ${p.commit.slice(0, 12)} ${p.subject.slice(0, 40)} · ${stage}${leader}`;
 }
 
@@ -64,24 +61,26 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
       y
         .positional('good', { type: 'string', describe: 'a revision that performs well (the old state)' })
         .positional('bad', { type: 'string', describe: 'a later revision that performs badly (the new state)' })
-        .option('profile', { alias: 'p', type: 'string', describe: 'measurement profile: a built-in name (kbisect profile list) or a YAML file' })
+        .option('profile', { alias: 'p', type: 'string', requiresArg: true, describe: 'measurement profile: a built-in name (kbisect profile list) or a YAML file. Or give it later: kbisect run --profile' })
         .option('metric', { type: 'string', describe: "which of the profile's tests (name or metric) decides; default: its first test" })
         .option('first-parent', { type: 'boolean', default: false, describe: 'follow only the first parent of merges' })
         .option('term-old', { type: 'string', describe: 'name of the old state in reports (default good)' })
         .option('term-new', { type: 'string', describe: 'name of the new state in reports (default bad)' })
         .option('improvement', { type: 'boolean', default: false, describe: 'bisect a speedup: find the commit that made it faster' })
-        .option('cmd', { type: 'string', describe: 'generic mode: measure by running this shell command in the checked-out tree (one number on its last line per run; exit 125 = skip)' })
+        .option('cmd', { type: 'string', requiresArg: true, describe: 'generic mode: measure by running this shell command in the checked-out tree (one number on its last line per run; exit 125 = skip). Or give it later: kbisect run --cmd' })
+        .option('timeout', { type: 'number', requiresArg: true, describe: 'with --cmd: seconds one run may take; then its whole process group is killed and the run counts as failed (default 1800)' })
         .option('lower-is-better', { type: 'boolean', default: false, describe: 'with --cmd: smaller numbers are better (times, latencies)' })
-        .option('confidence', { type: 'number', describe: 'posterior probability the culprit must reach (default 0.95)' })
-        .option('max-boots', { type: 'number', describe: "boots per commit before it is judged unknown (default: the profile's maxBoots)" })
-        .option('min-effect', { type: 'number', describe: "smallest relative change that matters, e.g. 0.03 (default: the profile's)" })
+        .option('confidence', { type: 'number', requiresArg: true, describe: 'posterior probability the culprit must reach (default 0.95)' })
+        .option('max-boots', { type: 'number', requiresArg: true, describe: "boots per commit before it is judged unknown (default: the profile's maxBoots)" })
+        .option('min-effect', { type: 'number', requiresArg: true, describe: "smallest relative change that matters, e.g. 0.03 (default: the profile's)" })
         .option('reference-every', {
           type: 'number',
+          requiresArg: true,
           describe: "while bisecting, boot GOOD or BAD again after this many boots of other commits, to follow a host whose speed drifts; 0 = never (default: the profile's sampling.referenceEvery, 2)",
         })
-        .option('seed', { type: 'number', describe: 'seed of the random choices (recorded in the report)' })
+        .option('seed', { type: 'number', requiresArg: true, describe: 'seed of the random choices (recorded in the report)' })
         .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, describe: 'accelerator for the guests' })
-        .option('toolchain', { type: 'string', describe: 'compiler for the kernel builds (gcc-8, /opt/gcc/bin/gcc); old kernels need old compilers' })
+        .option('toolchain', { type: 'string', requiresArg: true, describe: 'compiler for the kernel builds (gcc-8, /opt/gcc/bin/gcc); old kernels need old compilers' })
         .parserConfiguration({ 'populate--': true })
         .example('$0 start v6.1 HEAD --profile tcp-rr', 'bisect the TCP_RR regression between v6.1 and HEAD')
         .example('$0 start v6.0 v6.1 -p tcp-stream-host-to-guest -- drivers/net', 'only commits touching drivers/net')
@@ -100,7 +99,9 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
         ...(argv['term-old'] === undefined ? {} : { termOld: String(argv['term-old']) }),
         ...(argv['term-new'] === undefined ? {} : { termNew: String(argv['term-new']) }),
         improvement: argv.improvement === true,
-        ...(argv.cmd === undefined ? {} : { command: String(argv.cmd), higherIsBetter: argv['lower-is-better'] !== true }),
+        ...(argv.cmd === undefined ? {} : { command: String(argv.cmd) }),
+        ...(argv['lower-is-better'] === true ? { higherIsBetter: false } : {}),
+        ...(argv.timeout === undefined ? {} : { timeoutS: Number(argv.timeout) }),
         ...(argv.confidence === undefined ? {} : { confidence: Number(argv.confidence) }),
         ...(argv['max-boots'] === undefined ? {} : { maxBoots: Number(argv['max-boots']) }),
         ...(argv['min-effect'] === undefined ? {} : { minEffect: Number(argv['min-effect']) }),
@@ -111,12 +112,16 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
       });
       const candidates = session.commits.length - 1;
       if (out.json) {
-        out.printJson({ good: session.commits[0]?.sha, bad: session.commits[candidates]?.sha, candidates, profile: session.profile?.name ?? null, test: session.test, mode: session.mode });
+        out.printJson({ good: session.commits[0]?.sha, bad: session.commits[candidates]?.sha, candidates, profile: session.profile?.name ?? null, test: session.mode === 'pending' ? null : session.test, mode: session.mode });
       } else {
+        const measuring =
+          session.mode === 'kernel'
+            ? `measuring profile ${session.profile.name} (${session.profile.hash.slice(0, 12)}), test ${session.test.name}, ${session.test.metric}\n  next: kbisect run`
+            : session.mode === 'command'
+              ? `measuring with the command: ${session.command}\n  next: kbisect run`
+              : 'no measurement yet\n  next: kbisect run --cmd SCRIPT (a benchmark printing a number) or kbisect run --profile NAME (kernels)';
         out.print(
-          `kbisect: bisecting ${candidates} candidate commit(s) between ${session.goodRev} (${session.commits[0]?.sha.slice(0, 12)}) and ${session.badRev} (${session.commits[candidates]?.sha.slice(0, 12)})\n` +
-            `  measuring ${session.mode === 'kernel' ? `profile ${session.profile?.name} (${session.profile?.hash.slice(0, 12)}), test ${session.test.name}, ${session.test.metric}` : `command: ${session.command}`}\n` +
-            `  next: kbisect run`,
+          `kbisect: bisecting ${candidates} candidate commit(s) between ${session.goodRev} (${session.commits[0]?.sha.slice(0, 12)}) and ${session.badRev} (${session.commits[candidates]?.sha.slice(0, 12)})\n  ${measuring}`,
         );
       }
     },
@@ -128,8 +133,10 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
     builder: (y: Argv<GlobalArgs>) =>
       y
         .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'build slots: > 1 builds the next likely commits while one is measured (noisier numbers on small hosts)' })
-        .option('cmd', { type: 'string', describe: 'generic mode: measure with this command instead of building and booting kernels' })
-        .option('html', { type: 'string', describe: 'also write the HTML report to this file' })
+        .option('cmd', { type: 'string', requiresArg: true, describe: 'generic mode: measure with this command (for a bisection started without one, or not measured yet)' })
+        .option('profile', { alias: 'p', type: 'string', requiresArg: true, describe: 'measure kernels with this profile (for a bisection started without one)' })
+        .option('timeout', { type: 'number', requiresArg: true, describe: 'with --cmd: seconds one run may take (default 1800; recorded)' })
+        .option('html', { type: 'string', requiresArg: true, describe: 'also write the HTML report to this file (checked before anything runs)' })
         .example('$0 run', 'after kbisect start; Ctrl-C or a crash, then kbisect run again resumes')
         .example('$0 run --json', 'ends with one JSON object: {outcome, culprit, change, steps, boots, builds, ...}'),
     handler: async (argv) => {
@@ -137,18 +144,21 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
       const repo = withRepo(ctx, argv);
       const jobs = Number(argv.jobs);
       if (!Number.isInteger(jobs) || jobs < 1) throw new UserError(`--jobs: expected an integer ≥ 1, got ${String(argv.jobs)}`);
+      if (argv.html !== undefined) await checkOutputPath(String(argv.html), '--html');
       const outcome = await runBisection({
         repo,
         jobs,
         ...(argv.cmd === undefined ? {} : { command: String(argv.cmd) }),
+        ...(argv.profile === undefined ? {} : { profile: String(argv.profile) }),
+        ...(argv.timeout === undefined ? {} : { timeoutS: Number(argv.timeout) }),
         onProgress: (p) => out.progress(formatProgress(p)),
         onNote: (t) => out.note(`kbisect: ${t}`),
       });
       out.endProgress();
-      if (argv.html !== undefined) await writeFile(String(argv.html), renderReportHtml(outcome.report));
       if (out.json) out.printJson(toJsonResult(outcome.session, outcome.result, outcome.report));
       else out.print(formatReportText(outcome.report));
-      ctx.setExitCode(exitCodeOf(outcome.result));
+      ctx.setOutcome(exitKindOf(outcome.result));
+      if (argv.html !== undefined) await writeOutputFile(String(argv.html), '--html', renderReportHtml(outcome.report));
     },
   };
 
@@ -173,6 +183,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
     handler: async (argv) => {
       const out = ctx.output(argv);
       const s = await getStatus(withRepo(ctx, argv));
+      for (const w of s.warnings) out.note(`kbisect: ${w}`);
       const next = s.next.find((a) => a.kind === 'measure');
       if (out.json) {
         out.printJson({ ...toJsonResult(s.session, s.result, s.report), next: next ?? null });
@@ -194,10 +205,22 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
   const replay: Cmd = {
     command: 'replay <file>',
     describe: 'restore a bisection from a kbisect log file (replaces the current one)',
-    builder: (y: Argv<GlobalArgs>) => y.positional('file', { type: 'string', describe: 'written by kbisect log > FILE' }),
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('file', { type: 'string', describe: 'written by kbisect log > FILE' })
+        .option('trust', { type: 'boolean', default: false, describe: 'accept running the command or compiler the log carries (it is shown when you leave this out)' })
+        .option('cmd', { type: 'string', requiresArg: true, describe: "consent by restating the log's command exactly" })
+        .option('toolchain', { type: 'string', requiresArg: true, describe: "consent by restating the log's compiler exactly" })
+        .example('$0 replay ada.log', 'refuses, showing the command the log would run')
+        .example('$0 replay ada.log --trust', 'after reading it'),
     handler: async (argv) => {
       const out = ctx.output(argv);
-      const s = await replayLog(withRepo(ctx, argv), String(argv.file));
+      const s = await replayLog(withRepo(ctx, argv), String(argv.file), {
+        trust: argv.trust === true,
+        ...(argv.cmd === undefined ? {} : { command: String(argv.cmd) }),
+        ...(argv.toolchain === undefined ? {} : { toolchain: String(argv.toolchain) }),
+      });
+      if (s.archived) out.note(`kbisect: the bisection it replaced was moved to ${s.archived}`);
       if (out.json) out.printJson(toJsonResult(s.session, s.result, s.report));
       else out.print(formatReportText(s.report));
     },
@@ -210,7 +233,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
       const out = ctx.output(argv);
       const r = await resetBisection(withRepo(ctx, argv));
       if (out.json) out.printJson(r);
-      else out.print(r.hadSession ? `kbisect: bisection reset (${r.worktreesRemoved} worktree slot(s) removed)` : 'kbisect: no bisection was in progress');
+      else out.print(r.hadSession ? `kbisect: bisection reset; its files were moved to ${r.archivedTo} (${r.worktreesRemoved} worktree slot(s) removed)` : 'kbisect: no bisection was in progress');
     },
   };
 
@@ -229,7 +252,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
         formatTable(
           rows.map((r) => [
             r.commit.slice(0, 12),
-            `${(r.probability * 100).toFixed(1).padStart(5)}%`,
+            formatPercent(r.probability).padStart(6),
             '█'.repeat(Math.round(r.probability * width)).padEnd(width, '·'),
             `${r.status}${r.boots ? ` (${r.boots} boots)` : ''}`,
             (session.commits[r.index]?.subject ?? '').slice(0, 60),
@@ -242,17 +265,19 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
   const report: Cmd = {
     command: 'report',
     describe: 'the report of the bisection: culprit, change with CI, every step (--html FILE for a self-contained page with plots)',
-    builder: (y: Argv<GlobalArgs>) => y.option('html', { type: 'string', describe: 'write the HTML report here' }),
+    builder: (y: Argv<GlobalArgs>) => y.option('html', { type: 'string', requiresArg: true, describe: 'write the HTML report here' }),
     handler: async (argv) => {
       const out = ctx.output(argv);
+      if (argv.html !== undefined) await checkOutputPath(String(argv.html), '--html');
       const s = await getStatus(withRepo(ctx, argv));
-      if (argv.html !== undefined) {
-        await writeFile(String(argv.html), renderReportHtml(s.report));
-        out.info(`kbisect: wrote ${String(argv.html)}`);
-      }
+      for (const w of s.warnings) out.note(`kbisect: ${w}`);
       if (out.json) out.printJson(toJsonResult(s.session, s.result, s.report));
       else out.print(formatReportText(s.report));
-      ctx.setExitCode(exitCodeOf(s.result));
+      ctx.setOutcome(exitKindOf(s.result));
+      if (argv.html !== undefined) {
+        await writeOutputFile(String(argv.html), '--html', renderReportHtml(s.report));
+        out.info(`kbisect: wrote ${String(argv.html)}`);
+      }
     },
   };
 

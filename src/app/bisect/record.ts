@@ -1,0 +1,75 @@
+// The one path every event takes (a boot, a failure, a user's verdict, a
+// replayed record): applied to the engine state first, appended to the log
+// only if the engine accepted it, never while the process is being stopped.
+import { InterruptedError, UserError } from '../../core/errors.ts';
+import { apply, nextActions, replay } from '../../core/bisect/index.ts';
+import { engineInput } from '../../core/bisect/report-input.ts';
+import type { BisectEvent, BisectState } from '../../core/bisect/types.ts';
+import type { BisectSession, EventDetail, LoggedEvent } from '../../core/session.ts';
+import { isShuttingDown } from '../../adapters/cleanup.ts';
+import { appendEvent, readEvents, requireSession, type SessionPaths } from '../../adapters/session-store.ts';
+
+export interface EventLog {
+  paths: SessionPaths;
+  session: BisectSession;
+  state: BisectState;
+  events: LoggedEvent[];
+  warnings: string[];
+}
+
+// The session, its events, and the engine state they replay to.
+export async function openEventLog(paths: SessionPaths): Promise<EventLog> {
+  const session = await requireSession(paths);
+  const { events, warning } = await readEvents(paths, session);
+  const state = replayEvents(session, events, paths);
+  return { paths, session, state, events, warnings: warning ? [warning] : [] };
+}
+
+// Replays a log; an event the engine refuses names its place in the log.
+export function replayEvents(session: BisectSession, events: readonly LoggedEvent[], where: { dir: string } | string): BisectState {
+  try {
+    return replay(engineInput(session), events.map((e) => e.event));
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    const place = typeof where === 'string' ? where : where.dir;
+    throw new UserError(`${place}: the log holds an event the bisection cannot accept: ${error.message}`, 'kbisect reset moves the files aside so that you can start again');
+  }
+}
+
+function describeEvent(event: BisectEvent, session: BisectSession): string {
+  const i = session.commits.findIndex((c) => c.sha === event.commit);
+  const who = i === 0 ? `GOOD (${event.commit.slice(0, 12)})` : i === session.commits.length - 1 ? `BAD (${event.commit.slice(0, 12)})` : event.commit.slice(0, 12);
+  switch (event.kind) {
+    case 'boot':
+      return `the sample of ${who}`;
+    case 'mark':
+      return `marking ${who} ${event.as}`;
+    case 'skip':
+      return `skipping ${who}`;
+    default:
+      return `the failure of ${who}`;
+  }
+}
+
+// Applies `event` to the state and appends it; a refused event leaves the log untouched (UserError).
+export async function recordEvent(log: EventLog, event: BisectEvent, detail?: EventDetail, onNote?: (text: string) => void): Promise<void> {
+  if (isShuttingDown()) throw new InterruptedError('interrupted: the measurement in flight was discarded, not logged');
+  let next: BisectState;
+  try {
+    next = apply(log.state, event);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    throw new UserError(`${describeEvent(event, log.session)} was not recorded: ${error.message}`, error.hint ?? 'the log is unchanged');
+  }
+  const logged: LoggedEvent = { kind: 'event', at: new Date().toISOString(), event, ...(detail ? { detail } : {}) };
+  const torn = await appendEvent(log.paths, log.session, logged);
+  if (torn) onNote?.(`moved a last line of the log cut short by a crash (${torn.bytes} bytes) aside to ${torn.savedAs}`);
+  log.state = next;
+  log.events.push(logged);
+}
+
+// The commit the engine wants measured next, if any.
+export function nextMeasured(state: BisectState): string | null {
+  const next = nextActions(state).find((a) => a.kind === 'measure');
+  return next && next.kind === 'measure' ? next.commit : null;
+}

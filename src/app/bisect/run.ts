@@ -1,0 +1,121 @@
+// `kbisect run`: drives the pure engine against a measuring stage until it is
+// done. Every result goes through recordEvent (engine first, then the log),
+// so a crash, kill -9 or Ctrl-C loses at most the sample in flight and `run`
+// resumes where it stopped.
+import { InternalError, UserError, assertNever } from '../../core/errors.ts';
+import { nextActions, summarize } from '../../core/bisect/index.ts';
+import { buildReportInput, toJsonResult } from '../../core/bisect/report-input.ts';
+import type { Action, BisectResult } from '../../core/bisect/types.ts';
+import type { ReportInput } from '../../core/report/types.ts';
+import type { BisectSession, MeasuredSession } from '../../core/session.ts';
+import { acquireLock } from '../../adapters/lock.ts';
+import { sessionPaths, writeSession } from '../../adapters/session-store.ts';
+import { writeFileAtomic } from '../../adapters/store.ts';
+import { createCommandStage } from './command-stage.ts';
+import { createKernelStage } from './kernel-stage.ts';
+import { checkMeasurementInput, resolveMeasurement, type Measurement } from './start.ts';
+import { openEventLog, recordEvent, type EventLog } from './record.ts';
+import type { BisectProgress, Stage, StageOptions } from './stage.ts';
+
+export interface RunOptions extends Measurement, StageOptions {
+  repo: string;
+  onProgress?: (p: BisectProgress) => void;
+}
+
+export interface RunOutcome {
+  session: MeasuredSession;
+  result: BisectResult;
+  report: ReportInput;
+  resumedEvents: number;
+}
+
+// The session with the measurement `run` was given: completes a pending one,
+// refuses to change how a session with samples measures (mixed samples).
+async function settleMeasurement(log: EventLog, m: Measurement, onNote?: (t: string) => void): Promise<MeasuredSession> {
+  const { session } = log;
+  const hasSamples = log.events.some((e) => e.event.kind === 'boot');
+  const wanted = m.command !== undefined ? 'command' : m.profile !== undefined ? 'kernel' : null;
+  if (wanted === null) {
+    if (session.mode === 'pending') throw new UserError('this bisection does not know how to measure yet', 'kbisect run --cmd SCRIPT (a benchmark printing a number), or kbisect run --profile NAME (kernels)');
+    return session;
+  }
+  const same =
+    session.mode === 'command' ? m.command === session.command : session.mode === 'kernel' ? m.profile === session.profile.name || m.profile === session.profile.source : false;
+  if (same) {
+    if (session.mode === 'command' && m.timeoutS !== undefined && m.timeoutS !== session.commandTimeoutS) {
+      const updated = { ...session, commandTimeoutS: m.timeoutS };
+      await writeSession(log.paths, updated);
+      return updated;
+    }
+    return session as MeasuredSession;
+  }
+  if (hasSamples) {
+    const now = session.mode === 'command' ? `the command \`${session.command}\`` : session.mode === 'kernel' ? `the profile ${session.profile.name}` : 'nothing';
+    throw new UserError(
+      `this bisection has samples measured with ${now}; mixing them with samples of ${m.command !== undefined ? `\`${m.command}\`` : `profile ${m.profile}`} would judge commits on two different measurements`,
+      'run it without --cmd/--profile to go on as it is, or kbisect reset and start again',
+    );
+  }
+  const resolved = await resolveMeasurement(session, m);
+  await writeSession(log.paths, resolved);
+  if (session.mode !== 'pending') onNote?.(`measuring with ${resolved.mode === 'command' ? `\`${resolved.command}\`` : `profile ${resolved.profile.name}`} from now on (no samples were taken yet)`);
+  return resolved;
+}
+
+function createStage(session: MeasuredSession, opts: StageOptions): Promise<Stage> | Stage {
+  switch (session.mode) {
+    case 'kernel':
+      return createKernelStage(session, opts);
+    case 'command':
+      return createCommandStage(session, opts);
+    default:
+      return assertNever(session, 'session mode');
+  }
+}
+
+// Runs the bisection until the engine is done; resumable at any point.
+export async function runBisection(opts: RunOptions): Promise<RunOutcome> {
+  checkMeasurementInput(opts);
+  const paths = await sessionPaths(opts.repo);
+  const lock = await acquireLock(paths.lock, 'kbisect run');
+  try {
+    if (lock.tookOverFrom) opts.onNote?.(`took over the lock of a run that is gone (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.startedAt})`);
+    const log = await openEventLog(paths);
+    for (const w of log.warnings) opts.onNote?.(w);
+    const session = await settleMeasurement(log, opts, opts.onNote);
+    log.session = session;
+    const resumed = log.events.length;
+    if (resumed > 0) opts.onNote?.(`resuming: ${resumed} events already logged (${log.events.filter((e) => e.event.kind === 'boot').length} samples re-used)`);
+    const started = performance.now();
+    const stage = await createStage(session, opts);
+    const record = (event: Parameters<typeof recordEvent>[1], detail?: Parameters<typeof recordEvent>[2]): Promise<void> => recordEvent(log, event, detail, opts.onNote);
+    for (;;) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+      const actions = nextActions(log.state);
+      if (actions.some((a) => a.kind === 'done')) break;
+      for (const a of actions) if (a.kind === 'build' && a.speculative) stage.prefetch(a.commit);
+      const measures = actions.filter((a): a is Extract<Action, { kind: 'measure' }> => a.kind === 'measure');
+      if (measures.length === 0) throw new InternalError(`the engine asked for nothing to do: ${JSON.stringify(actions)}`);
+      for (const action of measures) {
+        const leader = summarize(log.state);
+        const progressBase = {
+          step: log.state.steps.length + 1,
+          commit: action.commit,
+          subject: session.commits.find((c) => c.sha === action.commit)?.subject ?? '',
+          phase: action.reference === true ? `${action.phase} (reference)` : action.phase,
+          leader: leader.culprit?.commit ?? null,
+          leaderProbability: leader.culprit?.probability ?? null,
+        };
+        await stage.measure(action.commit, action.boots, record, (p) => opts.onProgress?.({ ...progressBase, ...p, elapsedMs: performance.now() - started }));
+      }
+    }
+    const result = summarize(log.state);
+    const report = buildReportInput(session, log.state, log.events, new Date().toISOString());
+    await writeFileAtomic(paths.report, `${JSON.stringify(toJsonResult(session, result, report), null, 2)}\n`);
+    return { session, result, report, resumedEvents: resumed };
+  } finally {
+    await lock.release();
+  }
+}
+
+export type { BisectSession };

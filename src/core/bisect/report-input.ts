@@ -1,0 +1,94 @@
+// A bisection's report and its JSON, assembled from the session, the engine's
+// final state and the log: pure, so that status, run and replay say the same.
+import type { BisectSession, LoggedEvent } from '../session.ts';
+import { configOf, judgedTestOf } from '../session-settings.ts';
+import type { ReportInput } from '../report/types.ts';
+import { apply, createBisection } from './index.ts';
+import { posteriorTable, summarize } from './summary.ts';
+import type { BisectResult, BisectState } from './types.ts';
+
+// The engine's input for a session: its commits and settings.
+export function engineInput(session: BisectSession): { commits: string[]; config: ReturnType<typeof configOf> } {
+  return { commits: session.commits.map((c) => c.sha), config: configOf(session) };
+}
+
+// Where the guests ran, from the last boot that says so.
+function hostOf(session: BisectSession, events: readonly LoggedEvent[]): ReportInput['host'] {
+  if (session.mode === 'command') return { fingerprint: 'n/a', accel: 'n/a' };
+  for (let i = events.length - 1; i >= 0; i--) {
+    const d = events[i]?.detail;
+    if (d?.source === 'boot') return { fingerprint: d.host, accel: d.accel };
+  }
+  return { fingerprint: 'not measured yet', accel: session.accel };
+}
+
+function profileOf(session: BisectSession): ReportInput['profile'] {
+  switch (session.mode) {
+    case 'kernel':
+      return { name: session.profile.name, hash: session.profile.hash };
+    case 'command':
+      return { name: `command: ${session.command}`, hash: '' };
+    case 'pending':
+      return { name: 'not chosen yet (kbisect run --cmd SCRIPT or --profile NAME)', hash: '' };
+  }
+}
+
+// The report's ingredients: commits, boots per commit, posterior after each step.
+export function buildReportInput(session: BisectSession, finalState: BisectState, events: readonly LoggedEvent[], now: string): ReportInput {
+  let state = createBisection(engineInput(session));
+  const posteriorHistory: number[][] = [];
+  const bootsByCommit: Record<string, number[]> = {};
+  for (const logged of events) {
+    const before = state.steps.length;
+    state = apply(state, logged.event);
+    if (state.steps.length > before) posteriorHistory.push(posteriorTable(state).map((r) => r.probability));
+  }
+  session.commits.forEach((c, i) => {
+    const boots = finalState.records[String(i)]?.boots;
+    if (boots && boots.length > 0) bootsByCommit[c.sha] = [...boots];
+  });
+  const firstAt = events[0]?.at;
+  const lastAt = events[events.length - 1]?.at;
+  const test = judgedTestOf(session);
+  return {
+    repo: session.repo,
+    mode: session.mode === 'command' ? 'command' : 'kernel',
+    commits: session.commits,
+    profile: profileOf(session),
+    metric: { name: session.mode === 'command' ? 'command.value' : `netperf.${test.name}.${test.metric}`, unit: test.unit, higherIsBetter: test.higherIsBetter },
+    host: hostOf(session, events),
+    result: summarize(finalState),
+    bootsByCommit,
+    posteriorHistory,
+    wallMs: firstAt && lastAt ? Date.parse(lastAt) - Date.parse(firstAt) : null,
+    generatedAt: now,
+  };
+}
+
+// The JSON every result-printing command ends with.
+export function toJsonResult(session: BisectSession, result: BisectResult, report: ReportInput): Record<string, unknown> {
+  const subjectOf = (sha: string): string => session.commits.find((c) => c.sha === sha)?.subject ?? '';
+  const change = (c: BisectResult['change']) => (c ? { good: c.good, bad: c.bad, ratio: c.ratio, ci: c.ci, goodBoots: c.goodBoots, badBoots: c.badBoots } : null);
+  return {
+    outcome: result.outcome,
+    culprit: result.culprit ? { sha: result.culprit.commit, subject: subjectOf(result.culprit.commit), probability: result.culprit.probability } : null,
+    range: result.range ? { ...result.range, subjects: result.range.commits.map(subjectOf) } : null,
+    change: change(result.change),
+    culpritChange: change(result.culpritChange),
+    explainsFullChange: result.explainsFullChange,
+    steps: result.steps,
+    boots: result.boots,
+    builds: result.builds,
+    warnings: result.warnings,
+    powerEstimate: result.powerEstimate ?? null,
+    good: session.commits[0]?.sha,
+    bad: session.commits[session.commits.length - 1]?.sha,
+    mode: session.mode,
+    profile: report.profile,
+    metric: report.metric,
+    host: report.host,
+    terms: session.terms,
+    wallMs: report.wallMs,
+    seed: result.seed,
+  };
+}

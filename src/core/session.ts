@@ -1,0 +1,157 @@
+// A bisection's state on disk, as data with a schema: the session (what is
+// bisected and how it is measured) and the events of its log. Everything
+// read back is validated here first: these files may be torn, stale, edited
+// by hand or handed over from another machine.
+import { z } from 'zod';
+import type { BisectConfig } from './bisect/config.ts';
+import type { BisectEvent } from './bisect/types.ts';
+import type { KernelConfigSpec } from './kernel-config.ts';
+import { checkSchema, formatProblem, type Checked } from './schema.ts';
+
+const sha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id (40 or 64 hex digits)');
+const commit = z.object({ sha, subject: z.string(), author: z.string(), date: z.string() });
+const terms = z.object({ old: z.string().min(1).max(40), new: z.string().min(1).max(40) });
+const test = z.object({ name: z.string().min(1), metric: z.string().min(1), unit: z.string().min(1), higherIsBetter: z.boolean() });
+// the events log of a session is a plain file name beside session.json (no path)
+export const EVENTS_FILE = /^events(-[0-9a-z]{1,40})?\.jsonl$/;
+
+// What `start` was told; kept while the session waits for its measurement (start without --profile/--cmd).
+export const startSettingsSchema = z.object({
+  test: z.string().optional(),
+  higherIsBetter: z.boolean().optional(),
+  confidence: z.number().optional(),
+  maxBoots: z.number().optional(),
+  minEffect: z.number().optional(),
+  referenceEvery: z.number().optional(),
+  seed: z.number().optional(),
+});
+export type StartSettings = z.infer<typeof startSettingsSchema>;
+
+const common = {
+  kind: z.literal('session'),
+  version: z.literal(1),
+  repo: z.string(),
+  createdAt: z.string(),
+  goodRev: z.string(),
+  badRev: z.string(),
+  commits: z.array(commit).min(2),
+  firstParent: z.boolean(),
+  paths: z.array(z.string()),
+  terms,
+  improvement: z.boolean(),
+  accel: z.enum(['auto', 'kvm', 'tcg']),
+  toolchain: z.string().nullable(),
+  eventsFile: z.string().regex(EVENTS_FILE, 'expected events.jsonl or events-ID.jsonl').optional(),
+  settings: startSettingsSchema.optional(),
+};
+// checked against validateBisectConfig by the reader; the schema only asks for an object
+const config = z.custom<BisectConfig>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'expected the engine settings object');
+const kernelConfig = z.custom<KernelConfigSpec>(
+  (v) => typeof v === 'object' && v !== null && 'base' in v && Array.isArray((v as { fragments?: unknown }).fragments),
+  'expected a kernel config spec {base, fragments}',
+);
+
+export const sessionSchema = z.discriminatedUnion('mode', [
+  z.object({
+    ...common,
+    mode: z.literal('kernel'),
+    command: z.null(),
+    profile: z.object({ source: z.string(), name: z.string(), hash: z.string(), yaml: z.string().max(1 << 20) }),
+    test,
+    runsPerBoot: z.number().int().positive(),
+    kernelConfig,
+    config,
+  }),
+  z.object({
+    ...common,
+    mode: z.literal('command'),
+    command: z.string().min(1),
+    // seconds one run of the command may take before its process group is killed
+    commandTimeoutS: z.number().positive().optional(),
+    profile: z.null(),
+    test,
+    runsPerBoot: z.number().int().positive(),
+    kernelConfig: z.null(),
+    config,
+  }),
+  // `start GOOD BAD` alone: the range is recorded, `run --cmd/--profile` says how to measure
+  z.object({ ...common, mode: z.literal('pending'), command: z.null(), profile: z.null() }),
+]);
+export type BisectSession = z.infer<typeof sessionSchema>;
+export type MeasuredSession = Extract<BisectSession, { mode: 'kernel' | 'command' }>;
+
+const finite = z.number().refine(Number.isFinite, 'expected a finite number');
+export const bisectEventSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('boot'), commit: sha, runs: z.array(finite).min(1).max(100_000) }),
+  z.object({ kind: z.literal('build-failed'), commit: sha, reason: z.string() }),
+  z.object({ kind: z.literal('boot-failed'), commit: sha, reason: z.string() }),
+  z.object({ kind: z.literal('skip'), commit: sha, reason: z.string() }),
+  z.object({ kind: z.literal('mark'), commit: sha, as: z.enum(['good', 'bad']) }),
+]);
+
+// The evidence behind an event, by where it came from.
+export const eventDetailSchema = z.union([
+  z.object({
+    source: z.literal('boot'),
+    imageHash: z.string(),
+    bootIndex: z.number().int(),
+    readyMs: z.number().optional(),
+    phase: z.enum(['boot', 'measure']).optional(),
+    consoleTail: z.string().optional(),
+    tests: z.array(z.object({ test: z.string(), metric: z.string(), unit: z.string(), runs: z.array(finite), warmup: z.array(finite).optional() })).optional(),
+    // the host fingerprint id and the accelerator the guest ran under
+    host: z.string(),
+    accel: z.enum(['kvm', 'tcg']),
+  }),
+  z.object({ source: z.literal('build'), logPath: z.string(), logTail: z.string() }),
+  z.object({
+    source: z.literal('command'),
+    exitCode: z.number().int().nullable(),
+    signal: z.string().nullable().optional(),
+    timedOut: z.boolean().optional(),
+    durationMs: z.number(),
+    stderrTail: z.string(),
+  }),
+  z.object({ source: z.literal('hand') }),
+  // logs written before details were typed: kept, never interpreted
+  z.record(z.string(), z.unknown()).transform((r) => ({ source: 'legacy' as const, ...r })),
+]);
+export type EventDetail = z.infer<typeof eventDetailSchema>;
+
+export const loggedEventSchema = z.object({
+  kind: z.literal('event'),
+  at: z.string(),
+  event: bisectEventSchema,
+  detail: eventDetailSchema.optional(),
+});
+export interface LoggedEvent {
+  kind: 'event';
+  at: string;
+  event: BisectEvent;
+  detail?: EventDetail;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+// The first few problems on one line, the way every kbisect input error reads.
+function firstProblems<T>(checked: Checked<T>, limit = 5): Parsed<T> {
+  if (checked.ok) return checked;
+  const lines = checked.problems.slice(0, limit).map((p) => formatProblem('', p) || '(top level)');
+  if (checked.problems.length > limit) lines.push(`... and ${checked.problems.length - limit} more`);
+  return { ok: false, problem: lines.join('; ') };
+}
+
+// Validates a session read from disk or from a log file.
+export function parseSession(raw: unknown): Parsed<BisectSession> {
+  return firstProblems(checkSchema(sessionSchema, raw));
+}
+
+// Validates one record of an events log.
+export function parseLoggedEvent(raw: unknown): Parsed<LoggedEvent> {
+  return firstProblems(checkSchema(loggedEventSchema, raw) as Checked<LoggedEvent>);
+}
+
+// The events file a session's log lives in (sessions before replays were atomic used one name).
+export function eventsFileOf(session: BisectSession): string {
+  return session.eventsFile ?? 'events.jsonl';
+}

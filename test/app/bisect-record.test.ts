@@ -1,0 +1,61 @@
+// The one path every event takes (app/bisect/record.ts): applied to the engine
+// first, appended only if accepted, never once the process is being stopped.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resetBisection, startBisection } from '../../src/app/bisect.ts';
+import { nextMeasured, openEventLog, recordEvent } from '../../src/app/bisect/record.ts';
+import { sessionPaths } from '../../src/adapters/session-store.ts';
+import { InterruptedError, UserError } from '../../src/core/errors.ts';
+import { isolateKbisectDirs, makeBenchRepo, type BenchRepo } from '../helpers/bench-repo.ts';
+import { beginShutdownForTest } from '../helpers/shutdown.ts';
+
+let r: BenchRepo;
+let restore: () => void;
+
+beforeEach(() => {
+  r = makeBenchRepo({ commits: 4, culprit: 2, prefix: 'kbisect-record-' });
+  restore = isolateKbisectDirs(r.dir);
+});
+
+afterEach(async () => {
+  await resetBisection(r.repo).catch(() => undefined);
+  restore();
+  r.remove();
+});
+
+const events = (): string => readFileSync(join(r.repo, '.git', 'kbisect', 'events.jsonl'), 'utf8');
+
+describe('recordEvent', () => {
+  it('appends an accepted event and moves the engine on', async () => {
+    await startBisection({ repo: r.repo, good: r.shas[0] as string, bad: r.shas[3] as string, command: 'bash bench.sh' });
+    const log = await openEventLog(await sessionPaths(r.repo));
+    expect(nextMeasured(log.state)).toBe(r.shas[3]);
+    await recordEvent(log, { kind: 'boot', commit: r.shas[3] as string, runs: [80_000] }, { source: 'command', exitCode: 0, durationMs: 3, stderrTail: '' });
+    expect(log.state.events).toBe(1);
+    expect(JSON.parse(events())).toMatchObject({ kind: 'event', event: { kind: 'boot', runs: [80_000] }, detail: { source: 'command' } });
+  });
+
+  it('refuses an event the engine refuses (a value of 0) and leaves the log and the state alone', async () => {
+    await startBisection({ repo: r.repo, good: r.shas[0] as string, bad: r.shas[3] as string, command: 'bash bench.sh' });
+    const log = await openEventLog(await sessionPaths(r.repo));
+    const error = await recordEvent(log, { kind: 'boot', commit: r.shas[0] as string, runs: [0] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/the sample of GOOD \([0-9a-f]{12}\) was not recorded/);
+    expect(log.state.events).toBe(0);
+    expect(() => events()).toThrow(/ENOENT/);
+  });
+
+  it('logs nothing once the process is being stopped (Ctrl-C): the sample in flight is discarded', async () => {
+    await startBisection({ repo: r.repo, good: r.shas[0] as string, bad: r.shas[3] as string, command: 'bash bench.sh' });
+    const log = await openEventLog(await sessionPaths(r.repo));
+    const stop = beginShutdownForTest();
+    try {
+      const error = await recordEvent(log, { kind: 'boot-failed', commit: r.shas[3] as string, reason: 'killed by SIGINT' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InterruptedError);
+    } finally {
+      stop();
+    }
+    expect(() => events()).toThrow(/ENOENT/);
+  });
+});
