@@ -21,7 +21,7 @@ beforeAll(() => {
 afterAll(() => r.remove());
 
 function kbisect(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const out = spawnSync(process.execPath, [cli, '-C', r.repo, ...args], { encoding: 'utf8', env, timeout: 120_000 });
+  const out = spawnSync(process.execPath, [cli, '-C', r.repo, ...args], { encoding: 'utf8', env, timeout: 120_000, maxBuffer: 256 * 1024 * 1024 });
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
@@ -61,5 +61,47 @@ describe('interrupting a run', () => {
     const result = JSON.parse(run.stdout) as { outcome: string; culprit: { sha: string } | null };
     expect(result.culprit?.sha).toBe(r.shas[4]);
     expect(events()).not.toMatch(/boot-failed/);
+  });
+});
+
+describe('kill -9 during a replay', () => {
+  it('leaves the old bisection or the whole new one, never a part of the log', async () => {
+    const [good, bad] = [r.shas[0] as string, r.shas[7] as string];
+    expect(kbisect('reset').status).toBe(0);
+    expect(kbisect('start', good, bad, '--cmd', 'bash bench.sh').status).toBe(0);
+    // a log of 300 samples, 30 MB with their stderr tails: a replay takes a moment to write
+    const session = kbisect('log').stdout.split('\n')[0] as string;
+    const big = 'x'.repeat(100_000);
+    const lines = [session];
+    for (let i = 0; i < 300; i++) {
+      const commit = i % 2 === 0 ? good : bad;
+      lines.push(JSON.stringify({ kind: 'event', at: '2026-11-29T00:00:00.000Z', event: { kind: 'boot', commit, runs: [commit === good ? 100_000 + i : 80_000 + i] }, detail: { source: 'command', exitCode: 0, durationMs: 5, stderrTail: big } }));
+    }
+    const file = join(r.dir, 'big.log');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    expect(kbisect('good', r.shas[1] as string).status).toBe(0);
+    const seen = new Set<number>();
+    for (let trial = 0; trial < 8; trial++) {
+      const child = spawn(process.execPath, [cli, '-C', r.repo, 'replay', file, '--trust'], { env, stdio: 'ignore' });
+      // spread over the ~1–4 s a replay of this log takes here
+      await new Promise((res) => setTimeout(res, 300 + trial * 450));
+      child.kill('SIGKILL');
+      await new Promise((res) => child.once('exit', res));
+      const status = kbisect('status', '--json');
+      expect(status.status, status.stderr).toBe(0);
+      const events = kbisect('log').stdout.trim().split('\n').length - 1;
+      expect([1, 300]).toContain(events);
+      seen.add(events);
+      if (events === 300) {
+        // back to the small bisection for the next trial
+        expect(kbisect('reset').status).toBe(0);
+        expect(kbisect('start', good, bad, '--cmd', 'bash bench.sh').status).toBe(0);
+        expect(kbisect('good', r.shas[1] as string).status).toBe(0);
+      }
+    }
+    console.log(`replay killed at random moments: bisections seen afterwards (events): ${[...seen].join(', ')}`);
+    const done = kbisect('replay', file, '--trust');
+    expect(done.status, done.stderr).toBe(0);
+    expect(kbisect('log').stdout.trim().split('\n')).toHaveLength(301);
   });
 });
