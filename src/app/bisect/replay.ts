@@ -79,8 +79,8 @@ function checkConsent(file: string, session: BisectSession, opts: ReplayOptions)
   if (opts.trust === true) return;
   if (session.mode === 'command' && session.command !== opts.command) {
     throw new UserError(
-      `${file} carries a command that \`kbisect run\` would execute for every sample:\n    ${session.command}\n` +
-        (opts.command === undefined ? '' : `  you gave --cmd ${JSON.stringify(opts.command)}, which is not the command its samples came from\n`),
+      `${file} carries a command that \`kbisect run\` would execute for every sample:\n    ${session.command}` +
+        (opts.command === undefined ? '' : `\n  you gave --cmd ${JSON.stringify(opts.command)}, which is not the command its samples came from`),
       'read it; if you accept running it, replay with --trust (or with --cmd and exactly that command)',
     );
   }

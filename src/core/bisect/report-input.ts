@@ -33,6 +33,17 @@ function profileOf(session: BisectSession): ReportInput['profile'] {
   }
 }
 
+function metricName(session: BisectSession): string {
+  switch (session.mode) {
+    case 'kernel':
+      return `netperf.${session.test.name}.${session.test.metric}`;
+    case 'command':
+      return 'command.value';
+    case 'pending':
+      return 'not chosen yet';
+  }
+}
+
 // The report's ingredients: commits, boots per commit, posterior after each step.
 export function buildReportInput(session: BisectSession, finalState: BisectState, events: readonly LoggedEvent[], now: string): ReportInput {
   let state = createBisection(engineInput(session));
@@ -55,7 +66,7 @@ export function buildReportInput(session: BisectSession, finalState: BisectState
     mode: session.mode === 'command' ? 'command' : 'kernel',
     commits: session.commits,
     profile: profileOf(session),
-    metric: { name: session.mode === 'command' ? 'command.value' : `netperf.${test.name}.${test.metric}`, unit: test.unit, higherIsBetter: test.higherIsBetter },
+    metric: { name: metricName(session), unit: test.unit, higherIsBetter: test.higherIsBetter },
     host: hostOf(session, events),
     result: summarize(finalState),
     bootsByCommit,
