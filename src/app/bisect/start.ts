@@ -111,8 +111,7 @@ export async function startBisection(opts: StartOptions): Promise<BisectSession>
 // Gives a session (pending, or one without samples yet) its measurement.
 export async function resolveMeasurement(session: BisectSession, m: Measurement): Promise<MeasuredSession> {
   const settings = session.settings ?? {};
-  const { kind: _k, version: _v, mode: _m, command: _c, profile: _p, ...common } = session;
-  const base = { kind: 'session' as const, version: 1 as const, ...withoutMeasured(common) };
+  const base = commonFields(session);
   if (m.command !== undefined) {
     const test = { name: 'command', metric: 'value', unit: 'value', higherIsBetter: settings.higherIsBetter ?? true };
     const { config, errors } = resolveBisectConfig(settings, session.improvement, test.higherIsBetter);
@@ -148,8 +147,23 @@ export async function resolveMeasurement(session: BisectSession, m: Measurement)
   };
 }
 
-// The fields every session has, without those that belong to one measurement.
-function withoutMeasured<T extends Record<string, unknown>>(common: T): Omit<T, 'test' | 'runsPerBoot' | 'kernelConfig' | 'config' | 'commandTimeoutS'> {
-  const { test: _t, runsPerBoot: _r, kernelConfig: _k, config: _c, commandTimeoutS: _s, ...rest } = common as T & Record<string, unknown>;
-  return rest as Omit<T, 'test' | 'runsPerBoot' | 'kernelConfig' | 'config' | 'commandTimeoutS'>;
+// The fields every session has, whatever it measures.
+function commonFields(s: BisectSession): Omit<BisectSession, 'mode' | 'command' | 'profile'> {
+  return {
+    kind: 'session',
+    version: 1,
+    repo: s.repo,
+    createdAt: s.createdAt,
+    goodRev: s.goodRev,
+    badRev: s.badRev,
+    commits: s.commits,
+    firstParent: s.firstParent,
+    paths: s.paths,
+    terms: s.terms,
+    improvement: s.improvement,
+    accel: s.accel,
+    toolchain: s.toolchain,
+    ...(s.eventsFile === undefined ? {} : { eventsFile: s.eventsFile }),
+    ...(s.settings === undefined ? {} : { settings: s.settings }),
+  };
 }
