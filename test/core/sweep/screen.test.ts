@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createRng, nextNormal } from '../../../src/core/rng.ts';
+import { estimateNoiseSigma, screenSpikes } from '../../../src/core/sweep/screen.ts';
+
+const OPTIONS = { maxRun: 3, threshold: 5, protectTail: 2 };
+
+function noise(seed: number, n: number, sigma = 0.01): number[] {
+  const rng = createRng(seed);
+  return Array.from({ length: n }, () => sigma * nextNormal(rng));
+}
+
+describe('noise σ from successive differences', () => {
+  it('estimates σ of Gaussian noise and ignores one large step', () => {
+    const values = noise(1, 2000).map((v, i) => v + (i >= 1000 ? 0.5 : 0));
+    expect(estimateNoiseSigma(values)).toBeGreaterThan(0.0095);
+    expect(estimateNoiseSigma(values)).toBeLessThan(0.0105);
+  });
+
+  it('is NaN below two points', () => {
+    expect(estimateNoiseSigma([1])).toBeNaN();
+  });
+});
+
+describe('screening wild points', () => {
+  const wild = Math.log(0.6);
+  it.each([
+    ['one ×0.6 point', [40], [40]],
+    ['two adjacent', [40, 41], [40, 41]],
+    ['three in a row (a bad week)', [40, 41, 42], [40, 41, 42]],
+    ['three among five', [40, 42, 43], [40, 42, 43]],
+    ['the first point', [0], [0]],
+    ['the newest two points are protected', [78, 79], []],
+  ])('%s', (_, at, expected) => {
+    const values = noise(2, 80);
+    for (const i of at) values[i] = (values[i] as number) + wild;
+    expect(screenSpikes(values, OPTIONS).excluded).toEqual(expected);
+  });
+
+  it.each([
+    ['a step of 50 σ', 40],
+    ['a step of 50 σ with three points after it', 77],
+    ['a step of 50 σ with four points before it', 4],
+  ])('never takes %s for wild points', (_, at) => {
+    const values = noise(3, 80).map((v, i) => v + (i >= at ? 0.5 : 0));
+    const result = screenSpikes(values, OPTIONS);
+    expect(result.excluded.filter((i) => i >= at - 1 && i <= at)).toEqual([]);
+  });
+
+  it('leaves a four-point excursion to the detector (longer than maxRun)', () => {
+    const values = noise(4, 80).map((v, i) => v + (i >= 40 && i < 44 ? 0.5 : 0));
+    expect(screenSpikes(values, OPTIONS).excluded).toEqual([]);
+  });
+
+  it('rarely sets aside a Gaussian point (seeded, 100 × 200 points)', () => {
+    let excluded = 0;
+    for (let seed = 0; seed < 100; seed++) excluded += screenSpikes(noise(100 + seed, 200), OPTIONS).excluded.length;
+    expect(excluded / 20_000).toBeLessThan(0.002);
+  });
+
+  it('is off with an infinite threshold and keeps short series whole', () => {
+    expect(screenSpikes([0, 0, 5, 0, 0, 0], { ...OPTIONS, threshold: Number.POSITIVE_INFINITY }).excluded).toEqual([]);
+    expect(screenSpikes([0, 5], OPTIONS).kept).toEqual([0, 1]);
+  });
+});
