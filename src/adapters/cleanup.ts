@@ -1,10 +1,28 @@
 // Process-wide list of things to undo on exit, error or Ctrl-C (network
 // namespaces, taps, QEMU processes, locks). Adapters register what they create
-// and unregister it when they remove it themselves.
+// and unregister it when they remove it themselves; an undo step that is
+// already running (its owner started it) is awaited, not forgotten, so that
+// Ctrl-C never exits in the middle of removing a namespace.
 
 type Cleanup = () => Promise<void> | void;
 const cleanups = new Map<number, { what: string; fn: Cleanup }>();
 let nextId = 1;
+
+// Registers an undo step and returns the function that runs it now: at most
+// once, whoever asks first (the owner or runCleanups), and it stays on the
+// list while it runs, so runCleanups waits for it to end.
+export function registerUndo(what: string, fn: () => Promise<void>): () => Promise<void> {
+  const id = nextId++;
+  let running: Promise<void> | null = null;
+  const run = (): Promise<void> => {
+    running ??= Promise.resolve()
+      .then(fn)
+      .finally(() => cleanups.delete(id));
+    return running;
+  };
+  cleanups.set(id, { what, fn: run });
+  return run;
+}
 
 // Registers an undo step; returns the function that removes it again.
 export function registerCleanup(what: string, fn: Cleanup): () => void {

@@ -19,7 +19,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
-import { registerCleanup } from './cleanup.ts';
+import { registerUndo } from './cleanup.ts';
 import { bootId, processStartTicks } from './process.ts';
 
 export interface LockHolder {
@@ -148,13 +148,6 @@ export async function acquireLock(path: string, command: string, opts: LockOptio
 }
 
 function heldLock(path: string, file: string, tookOverFrom: LockHolder | null): HeldLock {
-  let released = false;
-  const release = async (): Promise<void> => {
-    if (released) return;
-    released = true;
-    unregister();
-    await rm(file, { force: true });
-  };
-  const unregister = registerCleanup(`lock ${path}`, release);
+  const release = registerUndo(`lock ${path}`, () => rm(file, { force: true }));
   return { path, tookOverFrom, release };
 }

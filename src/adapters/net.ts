@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { ProcessError } from '../core/errors.ts';
-import { registerCleanup } from './cleanup.ts';
+import { registerUndo } from './cleanup.ts';
 import { runCommand, type CommandSpec } from './exec.ts';
 
 export const NETNS_PREFIX = 'kbisect-';
@@ -85,14 +85,7 @@ const NETNS_HINT = 'creating network namespaces, bridges and taps needs root (or
 export async function createNetwork(guests: number, multiQueue: boolean): Promise<Network> {
   const plan = planNetwork(newNetnsName(), guests, multiQueue);
   await runCommand({ file: 'ip', args: ['netns', 'add', plan.ns], timeoutMs: 10_000 }, { hint: NETNS_HINT });
-  let removed = false;
-  const remove = async (): Promise<void> => {
-    if (removed) return;
-    removed = true;
-    unregister();
-    await deleteNetns(plan.ns);
-  };
-  const unregister = registerCleanup(`network namespace ${plan.ns}`, remove);
+  const remove = registerUndo(`network namespace ${plan.ns}`, () => deleteNetns(plan.ns));
   try {
     await runCommand(
       { file: 'ip', args: ['-n', plan.ns, '-batch', '-'], input: buildNetworkBatch(plan), timeoutMs: 10_000 },

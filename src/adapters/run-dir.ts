@@ -3,7 +3,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registerCleanup } from './cleanup.ts';
+import { registerUndo } from './cleanup.ts';
 import { NETNS_PREFIX } from './net.ts';
 
 export interface RunDir {
@@ -14,14 +14,8 @@ export interface RunDir {
 // Creates /tmp/<ns>-XXXXXX, removed on remove(), exit, error and Ctrl-C.
 export async function createRunDir(ns: string): Promise<RunDir> {
   const path = await mkdtemp(join(tmpdir(), `${ns}-`));
-  const unregister = registerCleanup(`run directory ${path}`, () => rm(path, { recursive: true, force: true }));
-  return {
-    path,
-    remove: async () => {
-      unregister();
-      await rm(path, { recursive: true, force: true });
-    },
-  };
+  const remove = registerUndo(`run directory ${path}`, () => rm(path, { recursive: true, force: true }));
+  return { path, remove };
 }
 
 // mkdtemp's six characters after the namespace name; nothing else in /tmp matches
