@@ -33,11 +33,12 @@ const events = (): string => {
 async function interruptDuringSample(signal: NodeJS.Signals, pidFile: string): Promise<number | null> {
   rmSync(pidFile, { force: true });
   const child = spawn(process.execPath, [cli, '-C', r.repo, 'run'], { env, stdio: 'ignore' });
+  const exited = new Promise<number | null>((res) => child.once('exit', res));
   // the command writes the pid of its own child once it is running
   for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((res) => setTimeout(res, 50));
   expect(existsSync(pidFile)).toBe(true);
   child.kill(signal);
-  const code = await new Promise<number | null>((res) => child.once('exit', res));
+  const code = await exited;
   const grandchild = Number(readFileSync(pidFile, 'utf8'));
   expect(await isRunning(grandchild), `the command's child ${grandchild} survived ${signal}`).toBe(false);
   return code;
@@ -83,10 +84,11 @@ describe('kill -9 during a replay', () => {
     const seen = new Set<number>();
     for (let trial = 0; trial < 8; trial++) {
       const child = spawn(process.execPath, [cli, '-C', r.repo, 'replay', file, '--trust'], { env, stdio: 'ignore' });
-      // spread over the ~1–4 s a replay of this log takes here
-      await new Promise((res) => setTimeout(res, 300 + trial * 450));
+      const exited = new Promise((res) => child.once('exit', res));
+      // spread over the ~1–4 s a replay of this log takes here (it may also finish first)
+      await Promise.race([exited, new Promise((res) => setTimeout(res, 300 + trial * 450))]);
       child.kill('SIGKILL');
-      await new Promise((res) => child.once('exit', res));
+      await exited;
       const status = kbisect('status', '--json');
       expect(status.status, status.stderr).toBe(0);
       const events = kbisect('log').stdout.trim().split('\n').length - 1;
