@@ -1,7 +1,7 @@
 // The facts that make a measurement comparable (or not) with another: CPU
 // model, host kernel, QEMU and netperf versions. Gathered once per process.
 import { readFile } from 'node:fs/promises';
-import { release } from 'node:os';
+import { hostname, release } from 'node:os';
 import { runCommand } from './exec.ts';
 import { QEMU_BINARY } from './qemu.ts';
 
@@ -42,4 +42,9 @@ export function gatherFingerprintFacts(): Promise<HostFacts> {
     };
   })();
   return cached;
+}
+
+// The machine's name: a sweep keeps one series per machine (its fingerprint may change under it: new host kernel, new QEMU).
+export function machineName(): string {
+  return hostname() || 'localhost';
 }

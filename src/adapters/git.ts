@@ -290,3 +290,19 @@ export function parseWorktreeList(out: string): WorktreeInfo[] {
 export async function listWorktrees(repo: string): Promise<WorktreeInfo[]> {
   return parseWorktreeList(await runGit(repo, ['worktree', 'list', '--porcelain']));
 }
+
+// The newest `count` first-parent commits of `head` (head included), oldest first.
+export async function listRecentFirstParent(repo: string, head: string, count: number): Promise<CommitInfo[]> {
+  return parseLog(await runGit(repo, ['log', LOG_FORMAT, '--first-parent', `--max-count=${Math.max(1, Math.floor(count))}`, head, '--'])).reverse();
+}
+
+// First-parent depth of a commit: orders the commits of one first-parent history.
+export async function firstParentDepth(repo: string, sha: string): Promise<number> {
+  return Number((await runGit(repo, ['rev-list', '--count', '--first-parent', sha, '--'])).trim());
+}
+
+// `git fetch REMOTE` (sweeps fetch before they look for new commits); the remote name is validated first.
+export async function fetchRemote(repo: string, remote: string, signal?: AbortSignal): Promise<void> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(remote)) throw new UserError(`--remote: expected a remote name such as origin, got ${JSON.stringify(remote)}`, `\`git -C ${repo} remote -v\` lists them`);
+  await runGit(repo, ['fetch', '--quiet', '--end-of-options', remote], signal);
+}

@@ -22,7 +22,11 @@ export interface SessionPaths {
 
 // Where the bisection files of `repo` live.
 export async function sessionPaths(repo: string): Promise<SessionPaths> {
-  const dir = join(await findGitCommonDir(repo), 'kbisect');
+  return sessionPathsIn(join(await findGitCommonDir(repo), 'kbisect'));
+}
+
+// The same files in another directory (a sweep keeps one bisection per alert).
+export function sessionPathsIn(dir: string): SessionPaths {
   return { dir, session: join(dir, 'session.json'), lock: join(dir, 'lock'), report: join(dir, 'report.json'), archive: join(dir, 'archive') };
 }
 

@@ -101,7 +101,8 @@ export function parseProfileText(text: string, source: string, origin: LoadedPro
   return { profile, hash: hashProfile(profile), source, origin, warnings: warnings.map(shortenProblem) };
 }
 
-function looksLikePath(nameOrPath: string): boolean {
+// A profile argument that names a file (a / or a .yaml ending) rather than a built-in or imported profile.
+export function looksLikePath(nameOrPath: string): boolean {
   return nameOrPath.includes('/') || /\.ya?ml$/i.test(nameOrPath);
 }
 

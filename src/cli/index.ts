@@ -12,6 +12,7 @@ import { buildCommand } from './commands/build.ts';
 import { cacheCommand } from './commands/cache.ts';
 import { measureCommand } from './commands/measure.ts';
 import { profileCommand } from './commands/profile.ts';
+import { sweepCommand } from './commands/sweep.ts';
 
 export class UsageError extends UserError {
   readonly usage: string;
@@ -57,6 +58,7 @@ export function createCli(args: readonly string[], ctx: CommandContext = createC
     .command(measureCommand(ctx))
     .command(profileCommand(ctx))
     .command(bisectCommands(ctx) as unknown as CommandModule[])
+    .command(sweepCommand(ctx) as unknown as CommandModule)
     // a default command instead of demandCommand(): strict parsing then names
     // an unknown option (`kbisect --bogus`) before complaining about the command
     .command('$0', false, (y) => y, () => {

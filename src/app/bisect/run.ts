@@ -5,11 +5,11 @@
 import { InternalError, UserError, assertNever } from '../../core/errors.ts';
 import { nextActions, summarize } from '../../core/bisect/index.ts';
 import { buildReportInput, toJsonResult } from '../../core/bisect/report-input.ts';
-import type { Action, BisectResult } from '../../core/bisect/types.ts';
+import type { Action, BisectResult, BisectState } from '../../core/bisect/types.ts';
 import type { ReportInput } from '../../core/report/types.ts';
 import type { BisectSession, MeasuredSession } from '../../core/session.ts';
 import { acquireLock } from '../../adapters/lock.ts';
-import { sessionPaths, writeSession } from '../../adapters/session-store.ts';
+import { sessionPaths, sessionPathsIn, writeSession } from '../../adapters/session-store.ts';
 import { writeFileAtomic } from '../../adapters/store.ts';
 import { createCommandStage } from './command-stage.ts';
 import { createKernelStage } from './kernel-stage.ts';
@@ -20,6 +20,12 @@ import type { BisectProgress, Stage, StageOptions } from './stage.ts';
 export interface RunOptions extends Measurement, StageOptions {
   repo: string;
   onProgress?: (p: BisectProgress) => void;
+  // where the session files are (default: the repository's git dir)
+  sessionDir?: string;
+  // checked before each step: true ends the run there (a sweep stops after confirmation)
+  stopWhen?: (state: BisectState) => boolean;
+  // called after each recorded event
+  onState?: (state: BisectState) => void;
 }
 
 export interface RunOutcome {
@@ -76,7 +82,7 @@ function createStage(session: MeasuredSession, opts: StageOptions): Promise<Stag
 // Runs the bisection until the engine is done; resumable at any point.
 export async function runBisection(opts: RunOptions): Promise<RunOutcome> {
   checkMeasurementInput(opts);
-  const paths = await sessionPaths(opts.repo);
+  const paths = opts.sessionDir === undefined ? await sessionPaths(opts.repo) : sessionPathsIn(opts.sessionDir);
   const lock = await acquireLock(paths.lock, 'kbisect run');
   try {
     if (lock.tookOverFrom) opts.onNote?.(`took over the lock of a run that is gone (pid ${lock.tookOverFrom.pid}, started ${lock.tookOverFrom.startedAt})`);
@@ -88,11 +94,15 @@ export async function runBisection(opts: RunOptions): Promise<RunOutcome> {
     if (resumed > 0) opts.onNote?.(`resuming: ${resumed} events already logged (${log.events.filter((e) => e.event.kind === 'boot').length} samples re-used)`);
     const started = performance.now();
     const stage = await createStage(session, opts);
-    const record = (event: Parameters<typeof recordEvent>[1], detail?: Parameters<typeof recordEvent>[2]): Promise<void> => recordEvent(log, event, detail, opts.onNote);
+    const record = async (event: Parameters<typeof recordEvent>[1], detail?: Parameters<typeof recordEvent>[2]): Promise<void> => {
+      await recordEvent(log, event, detail, opts.onNote);
+      opts.onState?.(log.state);
+    };
     for (;;) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
       const actions = nextActions(log.state);
       if (actions.some((a) => a.kind === 'done')) break;
+      if (opts.stopWhen?.(log.state) === true) break;
       for (const a of actions) if (a.kind === 'build' && a.speculative) stage.prefetch(a.commit);
       const measures = actions.filter((a): a is Extract<Action, { kind: 'measure' }> => a.kind === 'measure');
       if (measures.length === 0) throw new InternalError(`the engine asked for nothing to do: ${JSON.stringify(actions)}`);

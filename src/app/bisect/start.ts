@@ -10,7 +10,7 @@ import { DEFAULT_COMMAND_TIMEOUT_S, resolveBisectConfig } from '../../core/sessi
 import { unitOfMetric } from '../../core/units.ts';
 import { validateToolchain } from '../../core/kernel-build.ts';
 import { getCommitInfo, resolveRange } from '../../adapters/git.ts';
-import { readSession, sessionPaths, writeSession } from '../../adapters/session-store.ts';
+import { readSession, sessionPaths, sessionPathsIn, writeSession } from '../../adapters/session-store.ts';
 import { readKernelConfigSpec } from '../build.ts';
 import { loadProfile, renderProfileYaml } from '../profiles.ts';
 
@@ -30,6 +30,8 @@ export interface StartOptions extends StartSettings {
   timeoutS?: number;
   accel?: AccelChoice;
   toolchain?: string;
+  // where the session files go (default: the repository's git dir; a sweep keeps one per alert)
+  sessionDir?: string;
 }
 
 // How a session measures: a profile, or a command; at most one.
@@ -59,7 +61,7 @@ export function checkMeasurementInput(m: Measurement & { toolchain?: string }): 
 // Records a new bisection of GOOD..BAD in `repo`; fails if one is in progress.
 export async function startBisection(opts: StartOptions): Promise<BisectSession> {
   checkMeasurementInput(opts);
-  const paths = await sessionPaths(opts.repo);
+  const paths = opts.sessionDir === undefined ? await sessionPaths(opts.repo) : sessionPathsIn(opts.sessionDir);
   const existing = await readSession(paths);
   if (existing) {
     throw new UserError(

@@ -7,7 +7,8 @@
 
 import type { ChangeDirection, ChangeKind, ChangePoint } from './detect.ts';
 
-export type AlertState = 'candidate' | 'confirming' | 'bisecting' | 'culprit' | 'range' | 'not-reproduced' | 'ignored';
+/** 'confirmed': reproduced and left there (an improvement without --bisect-improvements). */
+export type AlertState = 'candidate' | 'confirming' | 'confirmed' | 'bisecting' | 'culprit' | 'range' | 'not-reproduced' | 'ignored';
 
 export interface AlertEvidence {
   readonly kind: ChangeKind;
@@ -89,7 +90,8 @@ const OPEN: ReadonlySet<AlertState> = new Set(['candidate', 'confirming']);
 
 const TRANSITIONS: Readonly<Record<AlertState, readonly AlertState[]>> = {
   candidate: ['confirming', 'ignored'],
-  confirming: ['bisecting', 'not-reproduced', 'ignored'],
+  confirming: ['bisecting', 'confirmed', 'not-reproduced', 'ignored'],
+  confirmed: ['bisecting', 'ignored'],
   bisecting: ['culprit', 'range', 'not-reproduced', 'ignored'],
   culprit: ['ignored'],
   range: ['ignored'],

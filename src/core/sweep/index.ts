@@ -16,3 +16,5 @@ export {
   type DetectedRange,
   type RangeChange,
 } from './alerts.ts';
+export { renderSweepHtml } from './report-html.ts';
+export { formatAlertSubject, formatLkpCompareRow, formatLkpTable, formatLkpValue, formatMetricPath, formatPValue, pickAlertChange, renderSweepText, type AlertChange, type LkpSide, type SweepTextOptions } from './report-text.ts';
