@@ -98,7 +98,8 @@ function positiveInt(name: string, v: number | undefined, max: number): void {
 }
 
 // The definition this run uses: created by the first run, then fixed (a different measurement is another sweep).
-async function settleDefinition(paths: SweepPaths, name: string, opts: SweepRunOptions): Promise<SweepDefinition> {
+// Not written here: only once every input of the run has been checked.
+async function planDefinition(paths: SweepPaths, name: string, opts: SweepRunOptions): Promise<{ def: SweepDefinition; changed: boolean }> {
   const existing = await readDefinition(paths);
   if (existing) {
     const differs =
@@ -118,8 +119,7 @@ async function settleDefinition(paths: SweepPaths, name: string, opts: SweepRunO
       ...(opts.referenceEvery === undefined ? {} : { referenceEvery: opts.referenceEvery }),
       ...(opts.timeoutS === undefined ? {} : { commandTimeoutS: opts.timeoutS }),
     };
-    if (JSON.stringify(updated) !== JSON.stringify(existing)) await writeDefinition(paths, updated);
-    return updated;
+    return { def: updated, changed: JSON.stringify(updated) !== JSON.stringify(existing) };
   }
   if (opts.profile === undefined && opts.command === undefined) {
     throw new UserError(`sweep ${JSON.stringify(name)} does not know how to measure yet`, 'kbisect sweep run --profile NAME (kernels), or --cmd SCRIPT (a benchmark printing a number)');
@@ -141,8 +141,7 @@ async function settleDefinition(paths: SweepPaths, name: string, opts: SweepRunO
     toolchain: opts.toolchain ?? null,
     createdAt: new Date().toISOString(),
   };
-  await writeDefinition(paths, def);
-  return def;
+  return { def, changed: true };
 }
 
 function parseRange(raw: string): { from: string; to: string } {
@@ -223,7 +222,7 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
   };
   try {
     if (lock.tookOverFrom) note(`took over the lock of a run that is gone (pid ${lock.tookOverFrom.pid})`);
-    const def = await settleDefinition(paths, name, opts);
+    const { def, changed } = await planDefinition(paths, name, opts);
     const measurement = await resolveSweepMeasurement(def);
     if (opts.remote !== undefined) {
       note(`git fetch ${opts.remote}`);
@@ -251,6 +250,8 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
     const selection = await selectCommits(opts, def, known, records, machine, history);
     for (const n of selection.notes) note(n);
     const run = runs.reduce((m, r) => Math.max(m, r.run), 0) + 1;
+    // every input was good: from here on the run writes
+    if (changed) await writeDefinition(paths, def);
     await appendRun(paths, { kind: 'start', run, at: new Date().toISOString(), mode: selection.mode, head: selection.head, pid: process.pid });
     if (lastHead?.sha !== selection.head) {
       state = { ...state, heads: [...state.heads, { sha: selection.head, history, run, at: new Date().toISOString() }] };
@@ -280,10 +281,13 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
     let host: SweepHost | null = def.mode === 'command' ? commandHost(facts, machine) : null;
     // commits still owed boots on this machine: this run's, and any an interrupted run left unfinished
     const selected = new Set(selection.commits.map((c) => c.sha));
+    // the fingerprint this machine measured under last: what "already measured" is judged by until a boot says otherwise
+    const lastMine = records.filter((r) => r.host.machine === machine).reduce<SweepBootRecord | null>((a, b) => (a === null || b.seq > a.seq ? b : a), null);
     const owed = known.filter((c) => {
-      if (selected.has(c.sha)) return true;
       const mine = records.filter((r) => r.sha === c.sha && r.role === 'point' && r.host.machine === machine);
-      return mine.length > 0 && !pointNeed(records, c.sha, (mine[0] as SweepBootRecord).host.id, def.bootsPerCommit).done;
+      if (!selected.has(c.sha) && mine.length === 0) return false;
+      const hostId = mine[mine.length - 1]?.host.id ?? lastMine?.host.id ?? host?.id ?? null;
+      return hostId === null || !pointNeed(records, c.sha, hostId, def.bootsPerCommit).done;
     });
     const ordered = [...owed].sort((a, b) => a.history - b.history || a.depth - b.depth);
     opts.onProgress?.({ kind: 'plan', run, mode: selection.mode, head: selection.head, commits: selection.commits.length, toMeasure: ordered.length, history, newHistory });
@@ -354,7 +358,7 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
         if (records.length + unfiled.length === before) break;
       }
       const mine = records.filter((r) => r.sha === c.sha && r.role === 'point' && r.run === run);
-      measured.push({ sha: c.sha, subject: c.subject, boots: mine.filter((r) => r.outcome.kind === 'boot').length, failures: mine.filter((r) => r.outcome.kind !== 'boot').length });
+      if (mine.length > 0) measured.push({ sha: c.sha, subject: c.subject, boots: mine.filter((r) => r.outcome.kind === 'boot').length, failures: mine.filter((r) => r.outcome.kind !== 'boot').length });
       sinceReference++;
       if (sinceReference >= def.referenceEvery || i === ordered.length - 1) {
         await referenceBoot(i + 1, ordered.length);
@@ -440,7 +444,12 @@ export function foldMerge(old: readonly AlertRecord[], merged: readonly Alert[],
           : e.kind === 'suppressed'
             ? `the same step was found again (${e.range[0].slice(0, 12)}..${e.range[1].slice(0, 12)}) and not raised again`
             : '';
-    const added = mine.filter((e) => e.kind !== 'updated' && e.kind !== 'withdrawn').map((e) => ({ at: now, state: a.state, note: noteOf(e) }));
+    // a closed alert finds its step again every night: say so once, not once a night
+    const said = new Set(prev?.history.map((h) => h.note) ?? []);
+    const added = mine
+      .filter((e) => e.kind !== 'updated' && e.kind !== 'withdrawn')
+      .map((e) => ({ at: now, state: a.state, note: noteOf(e) }))
+      .filter((h) => !(said.has(h.note) && h.note.startsWith('the same step was found again')));
     if (prev === undefined) {
       return { ...a, raisedAt: now, updatedAt: now, why: null, history: added, confirmation: null, bisectionDir: null, bisection: null };
     }
