@@ -3,7 +3,7 @@
 // for reports, and private worktrees so that builds never touch the user's
 // working tree. Every function takes the directory explicitly.
 import { existsSync } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { mkdir, realpath } from 'node:fs/promises';
 import { GitError, simpleGit, type SimpleGit } from 'simple-git';
 import { ProcessError, tailLines, UserError } from '../core/errors.ts';
 
@@ -305,4 +305,42 @@ export async function firstParentDepth(repo: string, sha: string): Promise<numbe
 export async function fetchRemote(repo: string, remote: string, signal?: AbortSignal): Promise<void> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(remote)) throw new UserError(`--remote: expected a remote name such as origin, got ${JSON.stringify(remote)}`, `\`git -C ${repo} remote -v\` lists them`);
   await runGit(repo, ['fetch', '--quiet', '--end-of-options', remote], signal);
+}
+
+// --- team profile sources: a bare repository that only fetches (no work tree, no hooks, nothing checked out) ---
+
+// Creates (or keeps) a bare repository at `dir`.
+export async function initBareRepository(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await runGit(dir, ['init', '--bare', '--quiet']);
+}
+
+// Fetches `ref` (null: the remote's HEAD) of `url` into `localRef` of the bare
+// repository `repo`, and returns the commit it names. The caller checked the URL and the ref.
+export async function fetchRefInto(repo: string, url: string, ref: string | null, localRef: string, signal?: AbortSignal): Promise<string> {
+  if (url.startsWith('-') || (ref ?? '').startsWith('-')) throw new UserError(`expected a git URL and ref, got ${JSON.stringify(url)} ${JSON.stringify(ref)}`);
+  if (ref !== null && /^[0-9a-f]{7,40}$/.test(ref)) {
+    // a commit id (servers refuse to send an unadvertised one): every branch and tag, then the commit among them
+    await runGit(repo, ['fetch', '--quiet', '--no-tags', '--force', '--end-of-options', url, '+refs/heads/*:refs/kbisect/heads/*', '+refs/tags/*:refs/kbisect/tags/*'], signal);
+    const sha = (await runGit(repo, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '')).trim();
+    if (!SHA.test(sha)) throw new UserError(`${url}: no commit ${ref} on any branch or tag`, `\`git -C ${url} log --oneline\` lists them; give a branch, a tag or a commit they contain`);
+    await runGit(repo, ['update-ref', '--no-deref', localRef, sha]);
+    return sha;
+  }
+  await runGit(repo, ['fetch', '--quiet', '--no-tags', '--force', '--end-of-options', url, `+${ref ?? 'HEAD'}:${localRef}`], signal);
+  return (await runGit(repo, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${localRef}^{commit}`])).trim();
+}
+
+// The text of a blob, refused (without reading it) when larger than `maxBytes`.
+export async function readBlobText(repo: string, object: string, maxBytes: number): Promise<{ text: string } | { tooLarge: number }> {
+  if (!/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(object)) throw new UserError(`expected a blob id, got ${JSON.stringify(object)}`);
+  const size = Number((await runGit(repo, ['cat-file', '-s', object])).trim());
+  if (!(size <= maxBytes)) return { tooLarge: size };
+  return { text: await runGit(repo, ['cat-file', 'blob', object]) };
+}
+
+// Commit ids reachable from `head`, newest first, at most `max`.
+export async function listCommitIds(repo: string, head: string, max: number): Promise<string[]> {
+  const out = await runGit(repo, ['rev-list', `--max-count=${Math.max(1, Math.floor(max))}`, '--end-of-options', head, '--']);
+  return out.split('\n').filter((l) => SHA.test(l));
 }

@@ -41,6 +41,8 @@ export interface ResolvedKernelConfig {
 
 // Turns what the command line names (--profile, --config, --fragment) into a
 // config spec: the profile's kernel fragment, then the fragment files in order.
+// A profile's resolved fragment already holds the guest base (minus what it
+// removed), so the built-in guest fragment is not added again.
 export async function readKernelConfigSpec(opts: {
   base?: 'tinyconfig' | 'defconfig';
   configFile?: string;
@@ -57,7 +59,11 @@ export async function readKernelConfigSpec(opts: {
   }
   for (const file of opts.fragmentFiles ?? []) fragments.push({ source: file, text: await readConfigFile(file, '--fragment') });
   fragments.push(...(opts.extraFragments ?? []));
-  return { base: opts.configFile !== undefined ? { file: opts.configFile } : (opts.base ?? 'tinyconfig'), fragments };
+  return {
+    base: opts.configFile !== undefined ? { file: opts.configFile } : (opts.base ?? 'tinyconfig'),
+    fragments,
+    ...(opts.profile === undefined ? {} : { guestFragment: false }),
+  };
 }
 
 // Merges the fragments, checks them, and hashes the request (base + options):

@@ -202,7 +202,8 @@ export interface MeasureRevisionOptions extends Omit<MeasureOptions, 'kernel'> {
 // cache) and measures it; a build failure is returned, not thrown (a bisection skips it).
 export async function measureRevision(opts: MeasureRevisionOptions): Promise<{ build: BuildResult; result: MeasureResult | null }> {
   const { repo, rev, toolchain, onBuildProgress, ...measure } = opts;
-  const config = await readKernelConfigSpec({ extraFragments: [opts.profile.kernel.fragment.join('\n')] });
+  // the profile's resolved fragment holds the guest base (minus what it removed)
+  const config = { ...(await readKernelConfigSpec({ extraFragments: [opts.profile.kernel.fragment.join('\n')] })), guestFragment: false };
   const build = await buildRevision({
     repo,
     rev,

@@ -56,7 +56,15 @@ export const sessionSchema = z.discriminatedUnion('mode', [
     ...common,
     mode: z.literal('kernel'),
     command: z.null(),
-    profile: z.object({ source: z.string(), name: z.string(), hash: z.string(), yaml: z.string().max(1 << 20) }),
+    profile: z.object({
+      source: z.string(),
+      name: z.string(),
+      hash: z.string(),
+      yaml: z.string().max(1 << 20),
+      // a profile of a team source: the repository and the commit its file came from
+      sourceUrl: z.string().optional(),
+      sourceCommit: z.string().optional(),
+    }),
     test,
     runsPerBoot: z.number().int().positive(),
     kernelConfig,

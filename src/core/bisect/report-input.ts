@@ -25,7 +25,11 @@ function hostOf(session: BisectSession, events: readonly LoggedEvent[]): ReportI
 function profileOf(session: BisectSession): ReportInput['profile'] {
   switch (session.mode) {
     case 'kernel':
-      return { name: session.profile.name, hash: session.profile.hash };
+      return {
+        name: session.profile.name,
+        hash: session.profile.hash,
+        ...(session.profile.sourceUrl === undefined ? {} : { sourceUrl: session.profile.sourceUrl, sourceCommit: session.profile.sourceCommit ?? 'unknown' }),
+      };
     case 'command':
       return { name: `command: ${session.command}`, hash: '' };
     case 'pending':

@@ -1,13 +1,20 @@
 // The profile's kernel fragment: `CONFIG_X=value` lines on top of the base
 // config. Lines are normalized (`# CONFIG_X is not set` → `CONFIG_X=n`,
 // surrounding blanks trimmed) and a repeated option must repeat its value.
+// In a profile file the lines edit what the profile inherits (its parent's
+// fragment, or the guest base): `+CONFIG_X=y` (or a plain line) sets,
+// `-CONFIG_X` removes; the resolved profile carries the whole list.
 import { z } from 'zod';
 import { EVERY_PROBLEM, describeMismatch, expecting, formatPath, type Problem } from '../schema.ts';
 import { profileDefaults } from './defaults.ts';
-import { checkConfigStringValue } from '../kernel-config.ts';
+import { checkConfigStringValue, GUEST_CONFIG_FRAGMENT } from '../kernel-config.ts';
 
 // CONFIG_X=y|n|"string"|number|0xhex, or the `# CONFIG_X is not set` form (=m is told apart below)
 const LINE_RE = /^\s*(?:CONFIG_[A-Z0-9_]+=(?:y|n|"(?:[^"\\]|\\.)*"|-?\d+|0x[0-9a-fA-F]+)|# CONFIG_[A-Z0-9_]+ is not set)\s*$/;
+// A line of a profile file: the above, optionally after +, or -CONFIG_X (for editors' JSON Schema).
+export const FILE_LINE_PATTERN = `^\\s*(?:\\+?${LINE_RE.source.slice(1, -1)}|-\\s*CONFIG_[A-Z0-9_]+\\s*)$`;
+export const FILE_LINE_DESCRIPTION =
+  'CONFIG_X=y, =n, ="string" or =number (also +CONFIG_X=...) sets an option on top of what the profile inherits (its parent\'s options, or kbisect\'s guest base); -CONFIG_X removes one';
 const MODULE_RE = /^\s*(CONFIG_[A-Z0-9_]+)=m\s*$/;
 const NOT_SET_RE = /^# CONFIG_([A-Z0-9_]+) is not set$/;
 const FRAGMENT_PATH = ['kernel', 'fragment'] as const;
@@ -91,4 +98,130 @@ export const fragmentSchema = z
 export function findRepeatedLines(raw: unknown): Problem[] {
   if (!Array.isArray(raw)) return [];
   return readFragmentLines(raw).repeats.map(({ index, message }) => ({ path: formatPath([...FRAGMENT_PATH, index]), message }));
+}
+
+// --- inheritance: a layer's lines edit what it inherits ---
+
+// `-CONFIG_X`: removes the option from what the profile inherits.
+const REMOVE_RE = /^\s*-\s*(CONFIG_[A-Z0-9_]+)\s*$/;
+const EDIT_EXPECTED = 'CONFIG_X=value (or +CONFIG_X=value) to set an option, -CONFIG_X to remove one';
+
+// The guest base: the options the build stage puts in every guest kernel
+// (kernel-config.ts), as profile lines. A profile's fragment edits this list.
+export function guestBaseFragment(): string[] {
+  return GUEST_CONFIG_FRAGMENT.split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map(normalizeLine);
+}
+
+// Options without which the guest cannot boot, be talked to, or reach the network.
+const NEEDED_BY_THE_GUEST = [
+  'CONFIG_PCI',
+  'CONFIG_VIRTIO',
+  'CONFIG_VIRTIO_PCI',
+  'CONFIG_VIRTIO_NET',
+  'CONFIG_NET',
+  'CONFIG_INET',
+  'CONFIG_TTY',
+  'CONFIG_PRINTK',
+  'CONFIG_SERIAL_8250',
+  'CONFIG_SERIAL_8250_CONSOLE',
+  'CONFIG_BLK_DEV_INITRD',
+  'CONFIG_DEVTMPFS',
+  'CONFIG_PROC_FS',
+  'CONFIG_BINFMT_ELF',
+  'CONFIG_PVH',
+];
+
+export interface FragmentEdits {
+  // option → its normalized line, in the order written
+  set: Map<string, string>;
+  // options to remove
+  remove: Set<string>;
+}
+
+export interface FragmentEditReading {
+  edits: FragmentEdits;
+  problems: Problem[];
+  warnings: Problem[];
+}
+
+function optionOf(line: string): string {
+  return line.slice(0, line.indexOf('='));
+}
+
+// Reads one profile file's kernel.fragment as edits: plain and `+` lines set
+// an option, `-CONFIG_X` removes one. Bad lines are reported and left out.
+export function readFragmentEdits(raw: unknown): FragmentEditReading {
+  const reading: FragmentEditReading = { edits: { set: new Map(), remove: new Set() }, problems: [], warnings: [] };
+  if (raw === undefined || raw === null) return reading;
+  const at = (index: number): string => formatPath([...FRAGMENT_PATH, index]);
+  if (!Array.isArray(raw)) {
+    reading.problems.push({ path: formatPath(FRAGMENT_PATH), message: describeMismatch(`a list of lines: ${EDIT_EXPECTED}`, raw) });
+    return reading;
+  }
+  const firstSeen = new Map<string, { index: number; value: string }>();
+  raw.forEach((item: unknown, index) => {
+    if (typeof item !== 'string') {
+      reading.problems.push({ path: at(index), message: describeMismatch(EDIT_EXPECTED, item) });
+      return;
+    }
+    const removal = REMOVE_RE.exec(item);
+    if (!removal && item.trimStart().startsWith('-')) {
+      reading.problems.push({ path: at(index), message: describeMismatch('-CONFIG_NAME (a removal names the option only, no value)', item) });
+      return;
+    }
+    let option: string;
+    let value: string;
+    if (removal) {
+      option = removal[1] ?? '';
+      value = '(removed)';
+    } else {
+      const text = item.trimStart().startsWith('+') ? item.trimStart().slice(1) : item;
+      const checked = fragmentLine.safeParse(text);
+      if (!checked.success) {
+        reading.problems.push({ path: at(index), message: checked.error.issues[0]?.message ?? describeMismatch(EDIT_EXPECTED, item) });
+        return;
+      }
+      const line = normalizeLine(text);
+      option = optionOf(line);
+      value = line.slice(option.length + 1);
+    }
+    const before = firstSeen.get(option);
+    if (before === undefined) {
+      firstSeen.set(option, { index, value });
+      if (removal) reading.edits.remove.add(option);
+      else reading.edits.set.set(option, `${option}=${value}`);
+    } else if (before.value !== value) {
+      const here = value === '(removed)' ? 'removed' : `set to ${value}`;
+      const there = before.value === '(removed)' ? 'removed' : value === '(removed)' ? `set to ${before.value}` : `to ${before.value}`;
+      reading.problems.push({ path: at(index), message: `${option} is ${here} here and ${there} at ${at(before.index)}` });
+    } else {
+      reading.warnings.push({ path: at(index), message: `${option} repeated (same ${removal ? 'removal' : 'value'} as ${at(before.index)})` });
+    }
+  });
+  return reading;
+}
+
+// Applies a file's edits to the fragment it inherits. The result depends only
+// on the options and their values, not on the order they were written in: the
+// guest base's options in the base's order, then every other option by name.
+export function applyFragmentEdits(inherited: readonly string[], edits: FragmentEdits): { lines: string[]; warnings: Problem[] } {
+  const warnings: Problem[] = [];
+  const options = new Map(inherited.map((line) => [optionOf(line), line] as const));
+  for (const option of edits.remove) {
+    if (!options.delete(option)) warnings.push({ path: formatPath(FRAGMENT_PATH), message: `-${option}: not in the inherited fragment, nothing to remove` });
+  }
+  for (const [option, line] of edits.set) options.set(option, line);
+  const base = guestBaseFragment().map(optionOf);
+  const baseSet = new Set(base);
+  const ordered = [...base.filter((o) => options.has(o)), ...[...options.keys()].filter((o) => !baseSet.has(o)).sort()];
+  for (const option of NEEDED_BY_THE_GUEST) {
+    const line = options.get(option);
+    if (line === undefined || line.endsWith('=n')) {
+      warnings.push({ path: formatPath(FRAGMENT_PATH), message: `${option} is ${line === undefined ? 'removed' : 'turned off'}: the guest needs it to boot, talk to kbisect or reach the network` });
+    }
+  }
+  return { lines: ordered.map((o) => options.get(o) ?? ''), warnings };
 }

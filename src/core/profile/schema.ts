@@ -5,11 +5,17 @@ import { z } from 'zod';
 import { describeValue } from '../errors.ts';
 import { EVERY_PROBLEM, bool, expecting, fieldsOf, intIn, oneOf, text } from '../schema.ts';
 import { profileDefaults } from './defaults.ts';
-import { fragmentSchema } from './fragment.ts';
+import { FILE_LINE_DESCRIPTION, FILE_LINE_PATTERN, fragmentSchema } from './fragment.ts';
 import { testsSchema } from './test-schema.ts';
 import { guestCount, nicOffloads, PROFILE_SCHEMA_VERSION, topologies, type NicOffload, type Profile, type ProfileSampling } from './types.ts';
 
-const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+// a profile's name, or SOURCE/NAME for a profile of a team source
+const NAME_RE = /^(?:[a-z0-9][a-z0-9._-]{0,63}\/)?[a-z0-9][a-z0-9._-]{0,63}$/;
+// kernel parameters: words of these characters only (no quotes, no shell or
+// QEMU metacharacters): what reaches the guest is exactly what was written
+const CMDLINE_WORD_RE = /^[A-Za-z0-9_.,:=+/@%~-]+$/;
+// parameters that would take the guest away from kbisect's /init and console
+const RESERVED_PARAMS = ['init', 'rdinit', 'console', 'earlyprintk'];
 // minEffect as a percentage: "5%", "2.5 %"
 const PERCENT_RE = /^\s*\d+(\.\d+)?\s*%\s*$/;
 const MAX_CMDLINE = 1024;
@@ -17,8 +23,30 @@ const MAX_CMDLINE = 1024;
 // Kernel parameters the guest gets besides kbisect's own (kbisect.*).
 function checkCmdline(cmdline: string, ctx: z.RefinementCtx): void {
   if (/[\n\r]/.test(cmdline)) ctx.addIssue({ code: 'custom', input: cmdline, message: 'expected one line of kernel parameters, got a line break' });
-  const reserved = cmdline.split(/\s+/).find((w) => w.startsWith('kbisect.'));
+  const words = cmdline.split(/\s+/).filter((w) => w !== '');
+  const reserved = words.find((w) => w.startsWith('kbisect.'));
   if (reserved) ctx.addIssue({ code: 'custom', input: cmdline, message: `${describeValue(reserved)}: kbisect.* parameters are set by kbisect itself` });
+  const odd = words.find((w) => !CMDLINE_WORD_RE.test(w));
+  if (odd !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      input: cmdline,
+      message: `expected kernel parameters made of letters, digits and _ . , : = + / @ % ~ - (no quotes, spaces inside a value or shell characters), got the word ${describeValue(odd.length > 60 ? `${odd.slice(0, 60)}...` : odd)}`,
+    });
+  }
+  // the kernel hands NAME=value words it does not know to init's environment
+  const variable = words.find((w) => /^[A-Z_][A-Z0-9_]*=/.test(w));
+  if (variable !== undefined) {
+    ctx.addIssue({ code: 'custom', input: cmdline, message: `${describeValue(variable)}: an upper-case name would become an environment variable of kbisect's /init; kernel parameters are lower-case` });
+  }
+  const taken = words.find((w) => w.startsWith('-') || RESERVED_PARAMS.includes(w.split('=')[0] ?? ''));
+  if (taken !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      input: cmdline,
+      message: `${describeValue(taken)}: ${taken.startsWith('-') ? 'a word starting with "-" ends the kernel parameters' : "kbisect's guest runs its own /init on its own console"}; leave it out`,
+    });
+  }
   if (cmdline.length > MAX_CMDLINE) {
     ctx.addIssue({ code: 'custom', input: cmdline, message: `expected at most ${MAX_CMDLINE} characters, got ${cmdline.length}` });
   }
@@ -123,7 +151,10 @@ const profileFields = z
       .meta({ description: 'the profile format version' }),
     name: text()
       .regex(NAME_RE, { error: expecting("lowercase letters, digits, '.', '_' and '-' (at most 64)") })
-      .meta({ description: 'names the profile; not part of its hash' }),
+      .meta({ description: "names the profile; not part of its hash (in a team source: the file's name)" }),
+    extends: text()
+      .optional()
+      .meta({ description: 'the profile this one changes: NAME (built-in or imported), SOURCE/NAME or ./NAME (beside this file), optionally @HASH; only the keys given here differ' }),
     description: text()
       .default(profileDefaults.description)
       .transform((s) => s.trim())
@@ -164,9 +195,34 @@ function checkPinning(rawProfile: unknown, ctx: z.RefinementCtx): void {
   }
 }
 
-export const profileSchema = profileFields.superRefine(checkPinning, EVERY_PROBLEM).transform((p): Profile => p);
+// `extends` was resolved before (app/profiles.ts): the profile itself has no parent.
+export const profileSchema = profileFields.superRefine(checkPinning, EVERY_PROBLEM).transform(({ extends: _parent, ...p }): Profile => p);
 
 // The JSON Schema (draft-07, which editors' YAML plugins read) of a profile as written in YAML.
+// A file that `extends` another needs only `schema` and what it changes; its
+// fragment lines may add (+) or remove (-) options.
 export function buildProfileJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(profileSchema, { io: 'input', target: 'draft-07' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(profileSchema, { io: 'input', target: 'draft-07' }) as Record<string, unknown>;
+  const required = (schema.required as string[] | undefined) ?? [];
+  const properties = schema.properties as Record<string, { properties?: Record<string, Record<string, unknown>> }>;
+  const fragment = properties.kernel?.properties?.fragment;
+  if (fragment !== undefined) {
+    delete fragment.default;
+    fragment.description = 'kernel options, as edits of what the profile inherits (without extends: the guest base, virtio-net, PCI, serial console, initramfs)';
+    fragment.items = { type: 'string', pattern: FILE_LINE_PATTERN, description: FILE_LINE_DESCRIPTION };
+  }
+  // two alternatives of the same object: a profile of its own needs every
+  // required key; one that extends another needs only schema and extends
+  const { $schema, title, description, definitions, $defs, ...object } = schema;
+  return {
+    $schema,
+    title,
+    description,
+    ...(definitions === undefined ? {} : { definitions }),
+    ...($defs === undefined ? {} : { $defs }),
+    anyOf: [
+      { ...object, required },
+      { ...object, required: ['schema', 'extends'] },
+    ],
+  };
 }

@@ -111,3 +111,6 @@ export interface ProfileValidation {
 export function guestCount(topology: Topology): number {
   return topology === 'guest-to-guest' ? 2 : 1;
 }
+
+// Profiles are a few KiB; anything far larger is not one (and is not parsed).
+export const MAX_PROFILE_BYTES = 256 * 1024;

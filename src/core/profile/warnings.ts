@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import { fieldsOf, type Problem } from '../schema.ts';
 import { findRepeatedLines } from './fragment.ts';
-import { guestSchema, kernelSchema, nicSchema, samplingSchema } from './schema.ts';
+import { guestSchema, nicSchema, samplingSchema } from './schema.ts';
 import { testSchema } from './test-schema.ts';
 import { naturalHigherIsBetter } from './types.ts';
 
@@ -15,8 +15,9 @@ function readSection<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> 
   return result.success ? result.data : undefined;
 }
 
-// The warnings about a parsed profile (valid or not), in document order.
-export function findProfileWarnings(raw: unknown): Problem[] {
+// The warnings about a parsed profile (valid or not), in document order;
+// `fragmentWarnings` (what the file's kernel.fragment edits said) go in their place.
+export function findProfileWarnings(raw: unknown, fragmentWarnings: readonly Problem[] = findRepeatedLines(fieldsOf(fieldsOf(raw).kernel).fragment)): Problem[] {
   const warnings: Problem[] = [];
   const warn = (path: string, message: string): void => {
     warnings.push({ path, message });
@@ -40,10 +41,7 @@ export function findProfileWarnings(raw: unknown): Problem[] {
   if (guest !== undefined && nic !== undefined && nic.queues > guest.vcpus) {
     warn('nic.queues', `${nic.queues} queues with ${guest.vcpus} vCPU(s): the guest uses at most one queue pair per vCPU`);
   }
-  warnings.push(...findRepeatedLines(fieldsOf(top.kernel).fragment));
-  if (readSection(kernelSchema, top.kernel)?.fragment.length === 0) {
-    warn('kernel.fragment', 'empty: the guest kernel needs at least virtio-net, PCI, an initramfs and a serial console');
-  }
+  warnings.push(...fragmentWarnings);
   const sampling = readSection(samplingSchema, top.sampling);
   if (sampling !== undefined && sampling.minBoots < 2) warn('sampling.minBoots', 'with 1 boot the boot-to-boot variance cannot be estimated');
   if (sampling !== undefined && sampling.warmupRuns === 0 && top.topology !== 'host-to-guest') {

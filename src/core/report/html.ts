@@ -195,7 +195,9 @@ ${stepRows}
 <tr><th>repository</th><td class="mono">${escapeHtml(input.repo)}</td></tr>
 <tr><th>GOOD</th><td><code>${escapeHtml(good?.sha ?? '')}</code> ${escapeHtml(good?.subject ?? '')}</td></tr>
 <tr><th>BAD</th><td><code>${escapeHtml(bad?.sha ?? '')}</code> ${escapeHtml(bad?.subject ?? '')}</td></tr>
-<tr><th>profile</th><td>${escapeHtml(input.profile.name)} <span class="mono muted">${escapeHtml(input.profile.hash.slice(0, 16))}</span></td></tr>
+<tr><th>profile</th><td>${escapeHtml(input.profile.name)} <span class="mono muted">${escapeHtml(input.profile.hash.slice(0, 16))}</span>${
+  input.profile.sourceUrl === undefined ? '' : ` from <span class="mono">${escapeHtml(input.profile.sourceUrl)}</span> at <code>${escapeHtml(input.profile.sourceCommit ?? 'unknown')}</code>`
+}</td></tr>
 <tr><th>metric</th><td>${escapeHtml(input.metric.name)} [${escapeHtml(input.metric.unit)}], ${input.metric.higherIsBetter ? 'higher' : 'lower'} is better</td></tr>
 <tr><th>host fingerprint</th><td class="mono">${escapeHtml(host.fingerprint)}</td></tr>
 <tr><th>accelerator</th><td>${accelText}</td></tr>

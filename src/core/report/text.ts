@@ -59,6 +59,7 @@ export function formatReportText(input: ReportInput): string {
   };
   lines.push(`kbisect: ${outcomeText[result.outcome]}`);
   lines.push(`  ${input.profile.hash ? `profile ${input.profile.name} (${input.profile.hash.slice(0, 12)})` : input.profile.name}, metric ${input.metric.name} [${input.metric.unit}], ${input.metric.higherIsBetter ? 'higher' : 'lower'} is better`);
+  if (input.profile.sourceUrl !== undefined) lines.push(`  profile source ${input.profile.sourceUrl} at commit ${input.profile.sourceCommit ?? 'unknown'}`);
   lines.push(`  host ${host.fingerprint}, accelerator ${host.accel}${host.accelNote ? ` (${host.accelNote})` : ''}`);
   if (good && bad) {
     lines.push(`  GOOD ${commitLine(good, good.sha)}`);

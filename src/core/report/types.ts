@@ -15,7 +15,8 @@ export interface ReportInput {
   readonly mode?: 'kernel' | 'command';
   // ordered oldest → newest; [0] is GOOD, last is BAD
   readonly commits: readonly CommitInfo[];
-  readonly profile: { readonly name: string; readonly hash: string };
+  // sourceUrl/sourceCommit: a profile of a team source, where its file came from
+  readonly profile: { readonly name: string; readonly hash: string; readonly sourceUrl?: string; readonly sourceCommit?: string };
   readonly metric: { readonly name: string; readonly unit: string; readonly higherIsBetter: boolean };
   // the host fingerprint id and the accelerator the guests ran under (kvm | tcg); ignored in command mode
   readonly host: { readonly fingerprint: string; readonly accel: string };

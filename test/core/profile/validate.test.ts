@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalizeProfile, validateProfile, type Profile } from '../../../src/core/profile/index.ts';
+import { canonicalizeProfile, guestBaseFragment, validateProfile, type Profile } from '../../../src/core/profile/index.ts';
 
 // The smallest valid profile: everything else has a default.
 function minimal(): Record<string, unknown> {
@@ -41,11 +41,13 @@ describe('validateProfile', () => {
       ],
       guest: { vcpus: 1, memoryMiB: 256, cmdline: '', pinning: [] },
       nic: { vhost: false, queues: 1, mrgRxbuf: true, offloads: {} },
-      kernel: { fragment: [] },
+      // without a fragment: kbisect's guest base (the build stage's options)
+      kernel: { fragment: guestBaseFragment() },
       sampling: { runsPerBoot: 5, warmupRuns: 1, minBoots: 3, maxBoots: 10, referenceEvery: 2 },
       minEffect: 0.05,
     } satisfies Profile);
-    expect(r.warnings).toEqual(['profiles/x.yaml: kernel.fragment: empty: the guest kernel needs at least virtio-net, PCI, an initramfs and a serial console']);
+    expect(r.profile?.kernel.fragment).toContain('CONFIG_VIRTIO_NET=y');
+    expect(r.warnings).toEqual([]);
   });
 
   it('derives the judged metric and its direction from the test type', () => {
@@ -67,7 +69,7 @@ describe('validateProfile', () => {
     ['wrong type', (r) => ({ ...r, nic: { queues: 'two' } }), 'profiles/x.yaml: nic.queues: expected an integer between 1 and 64, got "two"'],
     ['out of range', (r) => ({ ...r, guest: { memoryMiB: 16 } }), 'profiles/x.yaml: guest.memoryMiB: expected an integer between 64 and 65536, got 16'],
     ['unknown key, close to a known one', (r) => ({ ...r, nic: { queue: 2 } }), 'profiles/x.yaml: nic.queue: unknown key (did you mean "queues"?)'],
-    ['unknown key, far from any', (r) => ({ ...r, colour: 'red' }), 'profiles/x.yaml: colour: unknown key (expected one of: schema, name, description, topology, tests, guest, nic, kernel, sampling, minEffect)'],
+    ['unknown key, far from any', (r) => ({ ...r, colour: 'red' }), 'profiles/x.yaml: colour: unknown key (expected one of: schema, name, extends, description, topology, tests, guest, nic, kernel, sampling, minEffect)'],
     ['missing required key', (r) => ({ ...r, topology: undefined }), 'profiles/x.yaml: topology: required: expected one of guest-to-host, host-to-guest, guest-to-guest'],
     ['bad enum', (r) => ({ ...r, topology: 'host-to-host' }), 'profiles/x.yaml: topology: expected one of guest-to-host, host-to-guest, guest-to-guest, got "host-to-host"'],
     ['unsupported schema', (r) => ({ ...r, schema: 2 }), 'profiles/x.yaml: schema: expected 1 (the only profile schema this kbisect reads), got 2'],
@@ -100,7 +102,7 @@ describe('validateProfile', () => {
   it('returns every problem at once', () => {
     const errors = errorsOf({ ...minimal(), nic: { queues: 'two', vhost: 'yes' }, guest: { vcpus: 0 }, extra: 1 });
     expect(errors).toEqual([
-      'profiles/x.yaml: extra: unknown key (expected one of: schema, name, description, topology, tests, guest, nic, kernel, sampling, minEffect)',
+      'profiles/x.yaml: extra: unknown key (expected one of: schema, name, extends, description, topology, tests, guest, nic, kernel, sampling, minEffect)',
       'profiles/x.yaml: guest.vcpus: expected an integer between 1 and 64, got 0',
       'profiles/x.yaml: nic.vhost: expected true or false, got "yes"',
       'profiles/x.yaml: nic.queues: expected an integer between 1 and 64, got "two"',
@@ -146,8 +148,8 @@ describe('validateProfile', () => {
   });
 
   it('normalizes the "is not set" form of fragment lines', () => {
-    const p = validateProfile({ ...minimal(), kernel: { fragment: ['# CONFIG_INPUT is not set', 'CONFIG_NET=y'] } }, 'x').profile;
-    expect(p?.kernel.fragment).toEqual(['CONFIG_INPUT=n', 'CONFIG_NET=y']);
+    const p = validateProfile({ ...minimal(), kernel: { fragment: ['# CONFIG_INPUT is not set', 'CONFIG_NET=y', '# CONFIG_NET_SCHED is not set'] } }, 'x').profile;
+    expect(p?.kernel.fragment).toEqual([...guestBaseFragment(), 'CONFIG_NET_SCHED=n']);
   });
 });
 
