@@ -46,24 +46,37 @@ async function readLogFile(file: string): Promise<{ session: BisectSession; even
       throw new UserError(`${file}:${i + 1}: expected a JSON line, got ${JSON.stringify(text.slice(0, 40))}${i === lines.length - 1 ? ' (the file is cut short)' : ''}`, LOG_HINT);
     }
   });
-  const first = records[0];
-  const parsed = parseSession(first?.value);
-  if (!first || !parsed.ok) throw new UserError(`${file}:1: expected the session of a kbisect log, ${first ? `but ${parsed.ok ? '' : parsed.problem}` : 'got an empty file'}`, LOG_HINT);
+  const [first, ...rest] = records;
+  return validateLogRecords(
+    first === undefined ? undefined : { where: `${file}:1`, value: first.value },
+    rest.map(({ line, value }) => ({ where: `${file}:${line}`, value })),
+    { empty: `${file}:1`, hint: LOG_HINT },
+  );
+}
+
+// The session and events of a log (a `kbisect log` file or an evidence bundle), validated before anything uses them.
+export function validateLogRecords(
+  rawSession: { where: string; value: unknown } | undefined,
+  rawEvents: readonly { where: string; value: unknown }[],
+  opts: { empty: string; hint: string },
+): { session: BisectSession; events: LoggedEvent[] } {
+  const parsed = parseSession(rawSession?.value);
+  if (!rawSession || !parsed.ok) throw new UserError(`${rawSession?.where ?? opts.empty}: expected the session of a kbisect log, ${rawSession ? `but ${parsed.ok ? '' : parsed.problem}` : 'got an empty file'}`, opts.hint);
   const { eventsFile: _ignored, ...session } = parsed.value;
   if (session.mode !== 'pending') {
     const { errors } = validateBisectConfig(session.config);
-    if (errors.length > 0) throw new UserError(`${file}:1: config: ${errors.join('; ')}`, LOG_HINT);
+    if (errors.length > 0) throw new UserError(`${rawSession.where}: config: ${errors.join('; ')}`, opts.hint);
   }
-  const events = records.slice(1).map(({ line, value }) => {
+  const events = rawEvents.map(({ where, value }) => {
     const e = parseLoggedEvent(value);
-    if (!e.ok) throw new UserError(`${file}:${line}: not a kbisect event: ${e.problem}`, LOG_HINT);
+    if (!e.ok) throw new UserError(`${where}: not a kbisect event: ${e.problem}`, opts.hint);
     return e.value;
   });
   return { session: session as BisectSession, events };
 }
 
 // Refuses code from the log that the user has not agreed to run.
-function checkConsent(file: string, session: BisectSession, opts: ReplayOptions): void {
+export function checkConsent(file: string, session: BisectSession, opts: ReplayOptions): void {
   if (session.toolchain !== null) {
     const errors = validateToolchain(session.toolchain);
     if (errors.length > 0) throw new UserError(`${file}: toolchain: ${errors.join('; ')}`, 'this log cannot be replayed here');
@@ -96,6 +109,11 @@ function checkConsent(file: string, session: BisectSession, opts: ReplayOptions)
 export async function replayLog(repo: string, file: string, opts: ReplayOptions = {}): Promise<StatusReport & { archived: string | null }> {
   const { session: fromLog, events } = await readLogFile(file);
   checkConsent(file, fromLog, opts);
+  return restoreSession(repo, fromLog, events, file);
+}
+
+// Makes a validated, consented log the repository's bisection (the switch is atomic; the old one is archived).
+export async function restoreSession(repo: string, fromLog: BisectSession, events: readonly LoggedEvent[], file: string): Promise<StatusReport & { archived: string | null }> {
   const session: BisectSession = { ...fromLog, repo: resolve(repo) };
   const paths = await sessionPaths(repo);
   const lock = await acquireLock(paths.lock, 'kbisect replay');

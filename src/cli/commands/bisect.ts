@@ -8,12 +8,17 @@ import {
   getPosterior,
   getStatus,
   markCommit,
+  prepareEvidenceBundle,
+  replayFromBundle,
   replayLog,
+  reportFromBundle,
   resetBisection,
   runBisection,
   startBisection,
   toJsonResult,
+  writeEvidenceBundle,
   type BisectProgress,
+  type BundleInfo,
 } from '../../app/bisect.ts';
 import { UserError, type ExitKind } from '../../core/errors.ts';
 import { formatReportText } from '../../core/report/text.ts';
@@ -52,6 +57,12 @@ export function formatProgress(p: BisectProgress): string {
 }
 
 const withRepo = (ctx: CommandContext, argv: GlobalArgs): string => ctx.cwd(argv);
+
+// `bundle x.tar.gz: sha256 …, written … by kbisect …; 12 members, 7023 bytes; 1 of 2 kernel .config(s), 1 host fingerprint(s)`.
+function describeBundle(b: BundleInfo): string {
+  const configs = b.kernels.filter((k) => k.config !== null).length;
+  return `bundle ${b.file}: sha256 ${b.setSha256}, written ${b.createdAt} by kbisect ${b.kbisectVersion}; ${b.members} members, ${b.bytes} bytes; ${configs} of ${b.kernels.length} kernel .config(s), ${b.hosts.length} host fingerprint(s)`;
+}
 
 export function bisectCommands(ctx: CommandContext): Cmd[] {
   const start: Cmd = {
@@ -203,24 +214,42 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
   };
 
   const replay: Cmd = {
-    command: 'replay <file>',
-    describe: 'restore a bisection from a kbisect log file (replaces the current one)',
+    command: 'replay [file]',
+    describe: 'restore a bisection from a kbisect log file or an evidence bundle (replaces the current one)',
     builder: (y: Argv<GlobalArgs>) =>
       y
         .positional('file', { type: 'string', describe: 'written by kbisect log > FILE' })
+        .option('from-bundle', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'restore from an evidence bundle (kbisect report --bundle) instead: it is verified whole, its statistics re-run from the samples, and the verdict compared with the one it records',
+        })
         .option('trust', { type: 'boolean', default: false, describe: 'accept running the command or compiler the log carries (it is shown when you leave this out)' })
         .option('cmd', { type: 'string', requiresArg: true, describe: "consent by restating the log's command exactly" })
         .option('toolchain', { type: 'string', requiresArg: true, describe: "consent by restating the log's compiler exactly" })
         .example('$0 replay ada.log', 'refuses, showing the command the log would run')
-        .example('$0 replay ada.log --trust', 'after reading it'),
+        .example('$0 replay ada.log --trust', 'after reading it')
+        .example('$0 replay --from-bundle ada.tar.gz', 'same verdict from the same samples, then continue with kbisect run'),
     handler: async (argv) => {
       const out = ctx.output(argv);
-      const s = await replayLog(withRepo(ctx, argv), String(argv.file), {
+      const file = argv.file === undefined ? undefined : String(argv.file);
+      const bundle = argv['from-bundle'] === undefined ? undefined : String(argv['from-bundle']);
+      if ((file === undefined) === (bundle === undefined)) {
+        throw new UserError(`expected a log file or --from-bundle FILE.tar.gz, got ${file === undefined ? 'neither' : 'both'}`, 'kbisect replay FILE (from kbisect log > FILE), or kbisect replay --from-bundle FILE.tar.gz');
+      }
+      const consent = {
         trust: argv.trust === true,
         ...(argv.cmd === undefined ? {} : { command: String(argv.cmd) }),
         ...(argv.toolchain === undefined ? {} : { toolchain: String(argv.toolchain) }),
-      });
+      };
+      const fromBundle = bundle === undefined ? null : await replayFromBundle(withRepo(ctx, argv), bundle, consent);
+      const s = fromBundle ?? (await replayLog(withRepo(ctx, argv), String(file), consent));
       if (s.archived) out.note(`kbisect: the bisection it replaced was moved to ${s.archived}`);
+      if (fromBundle !== null) {
+        out.info(`kbisect: ${describeBundle(fromBundle.bundle)}`);
+        out.note(`kbisect: ${fromBundle.verdict.text}`);
+        if (!fromBundle.verdict.same) ctx.setOutcome('inconclusive');
+      }
       if (out.json) out.printJson(toJsonResult(s.session, s.result, s.report));
       else out.print(formatReportText(s.report));
     },
@@ -263,20 +292,46 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
   };
 
   const report: Cmd = {
-    command: 'report',
-    describe: 'the report of the bisection: culprit, change with CI, every step (--html FILE for a self-contained page with plots)',
-    builder: (y: Argv<GlobalArgs>) => y.option('html', { type: 'string', requiresArg: true, describe: 'write the HTML report here' }),
+    command: 'report [file]',
+    describe: 'the report of the bisection: culprit, change with CI, every step (--html FILE for a self-contained page with plots; --bundle FILE.tar.gz to hand the evidence over; FILE.tar.gz to read such a bundle anywhere)',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('file', { type: 'string', describe: 'an evidence bundle (from report --bundle) to report on instead: no repository needed' })
+        .option('html', { type: 'string', requiresArg: true, describe: 'write the HTML report here' })
+        .option('bundle', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'also write the evidence bundle here (.tar.gz): session, event log, profile, host fingerprints, the .config of every kernel measured, the reports, with sha256 sums',
+        })
+        .example('$0 report --bundle tcp-rr-regression.tar.gz', 'hand the whole evidence to another team')
+        .example('$0 report tcp-rr-regression.tar.gz', 'read it on any machine: the same report, from the same samples'),
     handler: async (argv) => {
       const out = ctx.output(argv);
+      const file = argv.file === undefined ? undefined : String(argv.file);
+      const bundleOut = argv.bundle === undefined ? undefined : String(argv.bundle);
+      if (file !== undefined && bundleOut !== undefined) {
+        throw new UserError(`expected a bundle to read (kbisect report FILE.tar.gz) or one to write (--bundle FILE.tar.gz), got both`, 'write it from the repository that holds the bisection; read it anywhere');
+      }
       if (argv.html !== undefined) await checkOutputPath(String(argv.html), '--html');
-      const s = await getStatus(withRepo(ctx, argv));
+      if (bundleOut !== undefined) await checkOutputPath(bundleOut, '--bundle');
+      const prepared = bundleOut === undefined ? null : await prepareEvidenceBundle(withRepo(ctx, argv));
+      const read = file === undefined ? null : await reportFromBundle(file);
+      const s = read ?? prepared?.status ?? (await getStatus(withRepo(ctx, argv)));
+      if (read !== null) out.info(`kbisect: ${describeBundle(read.bundle)}`);
       for (const w of s.warnings) out.note(`kbisect: ${w}`);
-      if (out.json) out.printJson(toJsonResult(s.session, s.result, s.report));
+      // a bundle's report is printed as it was rendered (byte for byte the writer's when the samples agree)
+      if (read !== null) out.print(out.json ? read.rendered.json : read.rendered.text);
+      else if (out.json) out.printJson(toJsonResult(s.session, s.result, s.report));
       else out.print(formatReportText(s.report));
       ctx.setOutcome(exitKindOf(s.result));
       if (argv.html !== undefined) {
-        await writeOutputFile(String(argv.html), '--html', renderReportHtml(s.report));
+        await writeOutputFile(String(argv.html), '--html', read?.rendered.html ?? renderReportHtml(s.report));
         out.info(`kbisect: wrote ${String(argv.html)}`);
+      }
+      if (bundleOut !== undefined && prepared !== null) {
+        const info = await writeEvidenceBundle(bundleOut, prepared);
+        out.info(`kbisect: wrote ${describeBundle(info)}`);
+        for (const k of info.kernels) if (k.missing !== null) out.note(`kbisect: kernel ${k.imageHash.slice(0, 12)} (${k.commit.slice(0, 12)}): no .config in the bundle: ${k.missing}`);
       }
     },
   };
