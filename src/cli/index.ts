@@ -13,6 +13,7 @@ import { cacheCommand } from './commands/cache.ts';
 import { measureCommand } from './commands/measure.ts';
 import { profileCommand } from './commands/profile.ts';
 import { sweepCommand } from './commands/sweep.ts';
+import { compareCommand } from './commands/compare.ts';
 
 export class UsageError extends UserError {
   readonly usage: string;
@@ -59,6 +60,7 @@ export function createCli(args: readonly string[], ctx: CommandContext = createC
     .command(profileCommand(ctx))
     .command(bisectCommands(ctx) as unknown as CommandModule[])
     .command(sweepCommand(ctx) as unknown as CommandModule)
+    .command(compareCommand(ctx) as unknown as CommandModule)
     // a default command instead of demandCommand(): strict parsing then names
     // an unknown option (`kbisect --bogus`) before complaining about the command
     .command('$0', false, (y) => y, () => {
