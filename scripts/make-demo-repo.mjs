@@ -87,6 +87,15 @@ const neutral = [
   ['Documentation: networking: can: wording', 'Documentation/networking/can.rst', appendLines('\nSee also can_ucan_protocol.rst.')],
   ['Documentation: networking: bonding: wording', 'Documentation/networking/bonding.rst', appendLines('\nSee also failover.rst for the virtio-net standby feature.')],
   ['Documentation: networking: eql: wording', 'Documentation/networking/eql.rst', appendLines('\nEQL is of historical interest only.')],
+  // append-only from here on, so that a long series (e.g. the sweep's 24 commits) never repeats an edit
+  ['Documentation: networking: multiqueue: wording', 'Documentation/networking/multiqueue.rst', appendLines('\nVirtio-net exposes one queue pair per vCPU when mq is negotiated.')],
+  ['Documentation: networking: net_dim: add a cross reference', 'Documentation/networking/net_dim.rst', appendLines('\nSee also ethtool-netlink.rst for the coalescing settings.')],
+  ['Documentation: networking: netconsole: wording', 'Documentation/networking/netconsole.rst', appendLines('\nNetconsole works over virtio-net like over any other NIC.')],
+  ['Documentation: networking: netdev-features: wording', 'Documentation/networking/netdev-features.rst', appendLines('\nSee also checksum-offloads.rst.')],
+  ['Documentation: networking: scaling: wording', 'Documentation/networking/scaling.rst', appendLines('\nRPS is of little use on a single-queue virtio-net device with one vCPU.')],
+  ['Documentation: networking: segmentation-offloads: wording', 'Documentation/networking/segmentation-offloads.rst', appendLines('\nVirtio-net negotiates TSO through its feature bits.')],
+  ['Documentation: networking: msg_zerocopy: wording', 'Documentation/networking/msg_zerocopy.rst', appendLines('\nZerocopy completions arrive on the socket error queue.')],
+  ['Documentation: networking: tcp-thin: add a reference', 'Documentation/networking/tcp-thin.rst', appendLines('\nSee also RFC 6675.')],
 ];
 const culpritEdit = [
   `virtio_net: pace transmit to give the host time to drain the ring`,
