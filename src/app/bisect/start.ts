@@ -13,6 +13,7 @@ import { getCommitInfo, resolveRange } from '../../adapters/git.ts';
 import { readSession, sessionPaths, sessionPathsIn, writeSession } from '../../adapters/session-store.ts';
 import { readKernelConfigSpec } from '../build.ts';
 import { loadProfile, renderProfileYaml } from '../profiles.ts';
+import { seedBisectionFromCompare } from '../compare/reuse.ts';
 
 export interface StartOptions extends StartSettings {
   repo: string;
@@ -107,6 +108,8 @@ export async function startBisection(opts: StartOptions): Promise<BisectSession>
   };
   const session = opts.command === undefined && opts.profile === undefined ? pending : await resolveMeasurement(pending, opts);
   await writeSession(paths, session);
+  // a `kbisect compare` of the same pair, measured the same way, hands its boots over as calibration
+  await seedBisectionFromCompare(paths, session);
   return session;
 }
 
