@@ -34,8 +34,8 @@ afterAll(async () => {
 
 // tcp-rr with one extra fragment line: what an imported profile could carry.
 function writeProfile(name: string, line: string): string {
-  const base = readFileSync(new URL('../../profiles/tcp-rr.yaml', import.meta.url), 'utf8');
-  const text = base.replace('name: tcp-rr', `name: ${name}`).replace('    - CONFIG_PPS=n\n', `    - CONFIG_PPS=n\n    - ${JSON.stringify(line)}\n`);
+  // a small profile on top of the shipped one, adding the line to its kernel fragment
+  const text = `schema: 1\nextends: tcp-rr\nname: ${name}\nkernel:\n  fragment:\n    - ${JSON.stringify(line)}\n`;
   const path = join(dir, `${name}.yaml`);
   writeFileSync(path, text);
   return path;

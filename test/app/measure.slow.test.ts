@@ -159,7 +159,8 @@ describe.runIf(haveKernel)('measureKernel with real guests', () => {
     // init waits forever on the console: no ready marker
     const profile = await shortProfile('tcp-rr', (p) => ({ ...p, guest: { ...p.guest, cmdline: 'rdinit=/bin/cat' } }));
     const r = await measureKernel({ kernel, profile, boots: 2, resultsPath: null, accel: 'tcg', hostConfig: { ...defaultHostConfig, bootTimeoutS: 5 } });
-    expect(r.boots.map((b) => b.kind === 'boot-failed' && b.reason)).toEqual(['no ready marker within 5.0 s (hung?)', 'no ready marker within 5.0 s (hung?)']);
+    // the reason states the time waited, which a loaded host may round to 4.9 s
+    expect(r.boots.map((b) => (b.kind === 'boot-failed' ? b.reason : b.kind))).toEqual([expect.stringMatching(/^no ready marker within (4\.9|5\.\d) s \(hung\?\)$/), expect.stringMatching(/^no ready marker within (4\.9|5\.\d) s \(hung\?\)$/)]);
     expect(performance.now() - started).toBeLessThan(20_000);
   });
 
