@@ -34,14 +34,17 @@ export function registerCleanup(what: string, fn: Cleanup): () => void {
 }
 
 // Runs every registered undo step, newest first; one failing does not stop the rest.
+// Steps registered while it runs (an owner's code still finishing) are run too.
 export async function runCleanups(onError: (what: string, error: unknown) => void = () => {}): Promise<void> {
-  const steps = [...cleanups.entries()].reverse();
-  cleanups.clear();
-  for (const [, { what, fn }] of steps) {
-    try {
-      await fn();
-    } catch (error) {
-      onError(what, error);
+  while (cleanups.size > 0) {
+    const steps = [...cleanups.entries()].reverse();
+    cleanups.clear();
+    for (const [, { what, fn }] of steps) {
+      try {
+        await fn();
+      } catch (error) {
+        onError(what, error);
+      }
     }
   }
 }

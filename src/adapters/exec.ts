@@ -15,7 +15,8 @@
 // die writing to the pipes that closed with us.
 import { existsSync } from 'node:fs';
 import { execa, type Options, type ResultPromise } from 'execa';
-import { ProcessError, tailLines } from '../core/errors.ts';
+import { InterruptedError, ProcessError, tailLines } from '../core/errors.ts';
+import { isShuttingDown } from './cleanup.ts';
 
 export interface CommandSpec {
   file: string;
@@ -57,6 +58,9 @@ export interface RunOptions {
   killLeftovers?: boolean;
   // SIGTERM → SIGKILL delay for every kill of this command
   killGraceMs?: number;
+  // an undo step (deleting a namespace): may start after Ctrl-C; every other
+  // command is refused from then on, so nothing new outlives the shutdown
+  whileStopping?: boolean;
 }
 
 const KILL_GRACE_MS = 2000;
@@ -143,6 +147,8 @@ class TailBuffer {
 
 function startProcess(spec: CommandSpec, opts: RunOptions): Started {
   const command = formatCommand(spec);
+  // killAllChildren() has taken its list: a child started now would outlive kbisect
+  if (isShuttingDown() && opts.whileStopping !== true) throw new InterruptedError(`interrupted: not starting ${command}`);
   const graceDefault = opts.killGraceMs ?? KILL_GRACE_MS;
   const tails = opts.keepTailBytes === undefined ? null : { stdout: new TailBuffer(opts.keepTailBytes), stderr: new TailBuffer(opts.keepTailBytes) };
   const started = performance.now();

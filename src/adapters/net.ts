@@ -84,9 +84,11 @@ const NETNS_HINT = 'creating network namespaces, bridges and taps needs root (or
 // Creates the namespace, bridge and taps; on any failure removes what it made.
 export async function createNetwork(guests: number, multiQueue: boolean): Promise<Network> {
   const plan = planNetwork(newNetnsName(), guests, multiQueue);
-  await runCommand({ file: 'ip', args: ['netns', 'add', plan.ns], timeoutMs: 10_000 }, { hint: NETNS_HINT });
+  // registered before `ip netns add` runs: a Ctrl-C that kills it after it made
+  // /run/netns/NAME still removes the namespace (deleting a missing one is fine)
   const remove = registerUndo(`network namespace ${plan.ns}`, () => deleteNetns(plan.ns));
   try {
+    await runCommand({ file: 'ip', args: ['netns', 'add', plan.ns], timeoutMs: 10_000 }, { hint: NETNS_HINT });
     await runCommand(
       { file: 'ip', args: ['-n', plan.ns, '-batch', '-'], input: buildNetworkBatch(plan), timeoutMs: 10_000 },
       { hint: `${NETNS_HINT}; taps need /dev/net/tun (modprobe tun)` },
@@ -100,7 +102,7 @@ export async function createNetwork(guests: number, multiQueue: boolean): Promis
 
 // Deletes a namespace; a namespace that is already gone is fine.
 export async function deleteNetns(ns: string): Promise<void> {
-  const r = await runCommand({ file: 'ip', args: ['netns', 'delete', ns], timeoutMs: 10_000 }, { reject: false });
+  const r = await runCommand({ file: 'ip', args: ['netns', 'delete', ns], timeoutMs: 10_000 }, { reject: false, whileStopping: true });
   if (r.failed && !/No such file|Cannot remove namespace file/.test(r.stderr)) {
     throw new ProcessError({ message: `could not delete network namespace ${ns}`, command: r.command, exitCode: r.exitCode, stderrTail: r.stderr });
   }
