@@ -2,6 +2,7 @@
 // to regression ranges (L, F] as point indices.
 
 import { detectChangePoints, type ChangeKind } from '../../src/core/sweep/index.ts';
+import { estimatePointNoise } from '../../src/core/sweep/segments.ts';
 import type { MeasuredCommit } from './series.ts';
 
 export type MethodName = 'kbisect' | 'lkp-style' | 'fixed-5%' | 'e-divisive-plain';
@@ -18,9 +19,10 @@ export interface FoundRange {
 /** The smallest change the user asks about: 1%, about one σ_commit here. */
 export const MIN_EFFECT = 0.01;
 
-// kbisect: Hunter/Otava split/merge with the spike screen, min segment 3, tail candidates.
+// kbisect: Hunter/Otava split/merge with the spike screen, min segment 3,
+// tail candidates, and the boots' spread pooled in where the points allow it.
 function runKbisect(points: readonly MeasuredCommit[]): FoundRange[] {
-  return fromDetector(detectChangePoints(points.map((p) => p.value), { minEffect: MIN_EFFECT }));
+  return fromDetector(detectChangePoints(points.map((p) => p.value), { minEffect: MIN_EFFECT, pointNoise: estimatePointNoise(points.map((p) => p.boots)) }));
 }
 
 // The split/merge as Otava ships it: no screen, no minimum segment, the

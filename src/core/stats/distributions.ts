@@ -130,6 +130,13 @@ export function studentTCdf(t: number, df: number): number {
   return t >= 0 ? 1 - tail : tail;
 }
 
+// P(F > f) for Snedecor's F with (d1, d2) degrees of freedom.
+export function fSurvival(f: number, d1: number, d2: number): number {
+  if (!(f > 0)) return 1;
+  if (!Number.isFinite(f)) return 0;
+  return regularizedIncompleteBeta(d2 / (d2 + d1 * f), d2 / 2, d1 / 2);
+}
+
 // Student-t quantile by bisection on the CDF (monotone, so always converges).
 export function studentTQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`Expected a probability in (0, 1), got \`${p}\`.`);

@@ -10,7 +10,7 @@
 
 import { findWeakChangePoints } from './edivisive.ts';
 import { screenSpikes } from './screen.ts';
-import { buildPrefixSums, estimateRelativeChange, estimateStepLocation, testSplit, type PrefixSums, type SplitTest } from './segments.ts';
+import { buildPrefixSums, estimateRelativeChange, estimateStepLocation, testSplit, type PointNoise, type PrefixSums, type SplitTest } from './segments.ts';
 
 export type ChangeKind = 'accepted' | 'candidate';
 export type ChangeDirection = 'regression' | 'improvement';
@@ -63,6 +63,13 @@ export interface DetectOptions {
   readonly selectionAdjustment: 'bonferroni' | 'none';
   /** Set isolated wild points aside (0 turns the screen off). */
   readonly spikeThreshold: number;
+  /**
+   * The boots' own spread (estimatePointNoise), or null. With it, a split's
+   * t-test pools it in when the points scatter no more than their boots
+   * explain (Bancroft's rule, segments.ts): a short series of noisy boots
+   * then has the degrees of freedom of its boots, not of its few points.
+   */
+  readonly pointNoise: PointNoise | null;
 }
 
 // Otava's defaults (p ≤ 0.001, window 50, weak ×10) plus ours; bench/detect.ts measures them.
@@ -77,6 +84,7 @@ export const defaultDetectOptions: DetectOptions = {
   locationConfidence: 0.99,
   selectionAdjustment: 'bonferroni',
   spikeThreshold: 5,
+  pointNoise: null,
 };
 
 // execa's message shape; invalid options are a programming error, so throw.
@@ -93,6 +101,7 @@ function validateOptions(o: DetectOptions): void {
   check(o.locationConfidence >= 0 && o.locationConfidence < 1, 'locationConfidence', 'in [0, 1)');
   check(o.selectionAdjustment === 'bonferroni' || o.selectionAdjustment === 'none', 'selectionAdjustment', '`bonferroni` or `none`');
   check(o.spikeThreshold >= 0, 'spikeThreshold', '≥ 0');
+  check(o.pointNoise === null || (Number.isFinite(o.pointNoise.variance) && o.pointNoise.variance >= 0 && Number.isInteger(o.pointNoise.df) && o.pointNoise.df >= 1), 'pointNoise', 'null or { variance ≥ 0, df ≥ 1 }');
 }
 
 interface Scored {
@@ -116,7 +125,7 @@ function scoreAll(cuts: readonly number[], sums: PrefixSums, n: number, o: Detec
   return cuts.map((at, k) => {
     const from = k === 0 ? 0 : (cuts[k - 1] as number);
     const to = k + 1 === cuts.length ? n : (cuts[k + 1] as number);
-    const test = testSplit(sums, from, at, to);
+    const test = testSplit(sums, from, at, to, o.pointNoise);
     const positions = o.selectionAdjustment === 'bonferroni' ? to - from - 2 * o.minSegment + 1 : 1;
     return { at, test, pValue: adjustForSelection(test.pValue, positions), valid: at - from >= o.minSegment && to - at >= o.minSegment };
   });
@@ -164,7 +173,7 @@ function findTailCandidate(sums: PrefixSums, lastCut: number, n: number, o: Dete
   for (let k = 1; k <= tried; k++) {
     const at = n - k;
     if (at - lastCut < Math.max(o.minSegment, 2)) continue;
-    const test = testSplit(sums, lastCut, at, n);
+    const test = testSplit(sums, lastCut, at, n, o.pointNoise);
     const pValue = adjustForSelection(test.pValue, o.selectionAdjustment === 'bonferroni' ? tried : 1);
     if (pValue > o.maxPValue || Math.abs(Math.expm1(test.difference)) < o.minEffect) continue;
     if (best === null || pValue < best.pValue) best = { at, test, pValue, valid: true };
@@ -197,6 +206,7 @@ export function detectChangePoints(values: readonly number[], options: Partial<D
     windowLength: o.windowLength,
     minSegment: o.minSegment,
     splitPValue: Math.min(1, o.maxPValue * o.splitPValueFactor),
+    pointNoise: o.pointNoise,
   });
   const accepted = mergeWeak(weak, sums, n, o);
   const original = (k: number): number => kept[k] as number;

@@ -6,7 +6,7 @@
 // Performance Regressions", ICPE '23) and its successor Apache Otava
 // (docs/MATH.md there). Written from those descriptions.
 
-import { testSplit, type PrefixSums } from './segments.ts';
+import { testSplit, type PointNoise, type PrefixSums } from './segments.ts';
 
 export interface SplitOptions {
   /** Points per sliding window (Otava's window_len). */
@@ -15,6 +15,8 @@ export interface SplitOptions {
   readonly minSegment: number;
   /** p-value a split must reach to be kept as a weak change point. */
   readonly splitPValue: number;
+  /** The boots' spread, for Bancroft's pooling in the t-test (segments.ts). */
+  readonly pointNoise?: PointNoise | null;
 }
 
 // Pairwise |x_i − x_j| (α = 1) summed over rectangles, for one window:
@@ -82,7 +84,7 @@ function splitWindow(values: readonly number[], sums: PrefixSums, start: number,
       if (candidate !== null && (best === null || candidate.qHat > best.qHat)) best = { ...candidate, from, to };
     }
     if (best === null) break;
-    const test = testSplit(sums, start + best.from, start + best.tau, start + best.to);
+    const test = testSplit(sums, start + best.from, start + best.tau, start + best.to, options.pointNoise ?? null);
     if (test.pValue > options.splitPValue) break;
     cuts.push(best.tau);
     cuts.sort((a, b) => a - b);

@@ -4,6 +4,7 @@
 // and never across a boundary.
 
 import { detectChangePoints, type ChangePoint, type DetectOptions } from './detect.ts';
+import type { PointNoise } from './segments.ts';
 
 export interface Epoch {
   /** First point of the epoch. */
@@ -48,9 +49,12 @@ export function detectChangePointsByEpoch<T>(
   valueOf: (point: T) => number,
   startsNewEpoch: EpochBoundary<T>,
   options: Partial<DetectOptions> = {},
+  // the boots' spread of an epoch's points (a new host has its own)
+  pointNoiseOf: (points: readonly T[]) => PointNoise | null = () => null,
 ): EpochDetection[] {
   return splitEpochs(points, startsNewEpoch).map((epoch) => {
-    const detection = detectChangePoints(points.slice(epoch.start, epoch.end).map(valueOf), options);
+    const mine = points.slice(epoch.start, epoch.end);
+    const detection = detectChangePoints(mine.map(valueOf), { ...options, pointNoise: pointNoiseOf(mine) });
     const shift = (i: number): number => i + epoch.start;
     return {
       epoch,

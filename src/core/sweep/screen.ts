@@ -31,8 +31,6 @@ export interface ScreenResult {
 
 /** Points either side of a run whose median is its reference level. */
 const NEIGHBOURS = 4;
-/** Fewest neighbours that make a side's median count. */
-const MIN_NEIGHBOURS = 2;
 /** Passes: setting a run aside can uncover a neighbour's. */
 const MAX_PASSES = 5;
 
@@ -73,8 +71,11 @@ export function screenSpikes(values: readonly number[], options: ScreenOptions):
         const before = kept.slice(Math.max(0, k - NEIGHBOURS), k);
         const after = kept.slice(k + length, k + length + NEIGHBOURS);
         const references: number[] = [];
-        if (before.length >= MIN_NEIGHBOURS) references.push(median(before.map(valueAt)));
-        if (after.length >= MIN_NEIGHBOURS) references.push(median(after.map(valueAt)));
+        // every side that has points counts, even one point: a run judged
+        // against one side only is any step's edge (7 points at stride 4 lost
+        // their whole first level to that)
+        if (before.length > 0) references.push(median(before.map(valueAt)));
+        if (after.length > 0) references.push(median(after.map(valueAt)));
         if (references.length === 0) continue;
         const side = findRunSide(run.map(valueAt), references, limit);
         if (side === 0) continue;

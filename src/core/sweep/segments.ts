@@ -3,7 +3,7 @@
 // judge a split, the estimate of the step with its interval, and a confidence
 // set for where the step is.
 
-import { studentTCdf, studentTQuantile } from '../stats/index.ts';
+import { fSurvival, studentTCdf, studentTQuantile } from '../stats/index.ts';
 
 export interface PrefixSums {
   /** sum[i] = Σ_{j<i} (x_j − centre). */
@@ -49,26 +49,78 @@ export interface SplitTest {
   readonly difference: number;
   /** Pooled standard error of the difference. */
   readonly standardError: number;
+  /** The boots' own spread was pooled in (see PointNoise). */
+  readonly pooledBoots: boolean;
 }
+
+/**
+ * What the boots of each point say about a point's noise: the variance of
+ * one point's value (log scale) from boot-to-boot spread alone, with its
+ * degrees of freedom (boots − 1, summed over points).
+ */
+export interface PointNoise {
+  readonly variance: number;
+  readonly df: number;
+}
+
+// Variance of the median of b normal draws over the variance of one draw
+// (exact for b ≤ 5, π/2b beyond): the point is the median of its boots.
+export function medianVarianceFactor(boots: number): number {
+  const exact = [1, 1, 0.5, 0.4487, 0.3433, 0.2868];
+  return boots < exact.length ? (exact[boots] as number) : Math.PI / (2 * boots);
+}
+
+// The boots of every point (log values) → PointNoise, or null with too few.
+export function estimatePointNoise(bootsPerPoint: readonly (readonly number[])[]): PointNoise | null {
+  let sse = 0;
+  let df = 0;
+  let factor = 0;
+  let points = 0;
+  for (const boots of bootsPerPoint) {
+    if (boots.length === 0) continue;
+    points++;
+    factor += medianVarianceFactor(boots.length);
+    if (boots.length < 2) continue;
+    const m = boots.reduce((a, b) => a + b, 0) / boots.length;
+    for (const b of boots) sse += (b - m) * (b - m);
+    df += boots.length - 1;
+  }
+  if (df < 2 || points === 0) return null;
+  return { variance: (sse / df) * (factor / points), df };
+}
+
+// Bancroft's (1944) "sometimes pool" rule for a nested design: when the
+// points scatter no more than their boots explain (preliminary F-test not
+// significant at this level), the commits add no variance of their own and
+// the boots' estimate joins the points' one, which gives a short series the
+// degrees of freedom of its boots. Otherwise the points alone judge.
+export const POOLING_ALPHA = 0.25;
 
 // Student's (1908) two-sample t-test of [start, split) against [split, end),
 // as Otava's TTestSignificanceTester does (Fleming et al. 2023): quick,
 // deterministic, and good enough for the few points between change points.
-export function testSplit(p: PrefixSums, start: number, split: number, end: number): SplitTest {
+// With `pointNoise`, Bancroft's rule above may pool the boots' variance in.
+export function testSplit(p: PrefixSums, start: number, split: number, end: number, pointNoise: PointNoise | null = null): SplitTest {
   const n1 = split - start;
   const n2 = end - split;
   const difference = n1 > 0 && n2 > 0 ? computeSegmentMean(p, split, end) - computeSegmentMean(p, start, split) : 0;
-  const df = n1 + n2 - 2;
-  if (n1 < 1 || n2 < 1 || df < 1) return { pValue: 1, t: 0, df: Math.max(df, 0), difference, standardError: Number.POSITIVE_INFINITY };
-  const pooled = (computeSegmentSse(p, start, split) + computeSegmentSse(p, split, end)) / df;
-  const standardError = Math.sqrt(pooled * (1 / n1 + 1 / n2));
+  const pointsDf = n1 + n2 - 2;
+  if (n1 < 1 || n2 < 1 || pointsDf < 1) return { pValue: 1, t: 0, df: Math.max(pointsDf, 0), difference, standardError: Number.POSITIVE_INFINITY, pooledBoots: false };
+  let variance = (computeSegmentSse(p, start, split) + computeSegmentSse(p, split, end)) / pointsDf;
+  let df = pointsDf;
+  const pool = pointNoise !== null && pointNoise.variance > 0 && pointNoise.df >= 1 && fSurvival(variance / pointNoise.variance, pointsDf, pointNoise.df) > POOLING_ALPHA;
+  if (pool) {
+    df = pointsDf + pointNoise.df;
+    variance = (pointsDf * variance + pointNoise.df * pointNoise.variance) / df;
+  }
+  const standardError = Math.sqrt(variance * (1 / n1 + 1 / n2));
   if (standardError === 0) {
     // Two perfectly flat segments: any difference at all is certain.
-    return { pValue: difference === 0 ? 1 : 0, t: difference === 0 ? 0 : Math.sign(difference) * Number.POSITIVE_INFINITY, df, difference, standardError };
+    return { pValue: difference === 0 ? 1 : 0, t: difference === 0 ? 0 : Math.sign(difference) * Number.POSITIVE_INFINITY, df, difference, standardError, pooledBoots: pool };
   }
   const t = difference / standardError;
   const pValue = Math.min(1, 2 * studentTCdf(-Math.abs(t), df));
-  return { pValue, t, df, difference, standardError };
+  return { pValue, t, df, difference, standardError, pooledBoots: pool };
 }
 
 // Relative change after/before with a t interval, both from log means

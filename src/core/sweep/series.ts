@@ -7,6 +7,7 @@
 // each epoch. Pure: the store and git are read by the caller.
 import { median } from '../stats/descriptive.ts';
 import { detectChangePointsByEpoch } from './epochs.ts';
+import { estimatePointNoise } from './segments.ts';
 import type { DetectOptions } from './detect.ts';
 import type { SeriesBoot, SeriesChangePoint, SeriesEpoch, SeriesPoint, SeriesView, SweepBootRecord, SweepHost, SweepTest } from './types.ts';
 
@@ -114,6 +115,8 @@ function buildOne(input: BuildSeriesInput, ordered: readonly SweepCommit[], reco
   const overallByHost = new Map([...refsByHost].map(([id, refs]) => [id, median(refs.map((b) => b.value))] as const));
 
   const hostOfPoint: SweepHost[] = [];
+  // log of each point's adjusted boots: their spread is the point's noise from boots alone
+  const logBootsOf = new Map<string, number[]>();
   const points: SeriesPoint[] = commits.map((c, index) => {
     const mine = records.filter((r) => r.sha === c.sha && r.role === 'point').sort((a, b) => a.seq - b.seq);
     hostOfPoint.push((mine[mine.length - 1] as SweepBootRecord).host);
@@ -135,6 +138,7 @@ function buildOne(input: BuildSeriesInput, ordered: readonly SweepCommit[], reco
         levels.push(level);
       } else adjustedBoots.push(r.outcome.value);
     }
+    logBootsOf.set(c.sha, adjustedBoots.map((v) => Math.log(v)));
     const positive = boots.filter((b) => b.value > 0);
     const raw = positive.length > 0 ? median(positive.map((b) => b.value)) : null;
     return {
@@ -182,6 +186,7 @@ function buildOne(input: BuildSeriesInput, ordered: readonly SweepCommit[], reco
     (p) => Math.log(p.adjusted as number),
     (a, b) => epochOf(a.index) !== epochOf(b.index),
     { higherIsBetter: input.test.higherIsBetter, ...input.detect },
+    (mine) => estimatePointNoise(mine.map((p) => logBootsOf.get(p.sha) ?? [])),
   );
   const toIndex = (i: number): number => (usable[i] as SeriesPoint).index;
   const changePoints: SeriesChangePoint[] = [];

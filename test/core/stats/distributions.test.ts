@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logGamma, normalCdf, normalQuantile, normalSurvival, studentTCdf, studentTQuantile } from '../../../src/core/stats/index.ts';
+import { fSurvival, logGamma, normalCdf, normalQuantile, normalSurvival, studentTCdf, studentTQuantile } from '../../../src/core/stats/index.ts';
 
 // Published values (Abramowitz & Stegun tables 26.1, 26.7, 26.10) agree with
 // these SciPy 1.17 values to the digits checked.
@@ -49,5 +49,18 @@ describe('Student t distribution', () => {
   it('log Γ matches factorials', () => {
     expect(logGamma(10)).toBeCloseTo(Math.log(362880), 9);
     expect(logGamma(0.5)).toBeCloseTo(Math.log(Math.sqrt(Math.PI)), 9);
+  });
+});
+
+describe("Snedecor's F survival", () => {
+  it('is the two-sided t p-value for one numerator degree of freedom (F = t²)', () => {
+    for (const [t, df] of [[2.5, 4], [1.1, 19], [4.38, 13]] as const) expect(fSurvival(t * t, 1, df)).toBeCloseTo(2 * studentTCdf(-t, df), 10);
+  });
+
+  it('is one half at 1 for equal degrees of freedom, 1 at 0, and falls with f', () => {
+    expect(fSurvival(1, 7, 7)).toBeCloseTo(0.5, 10);
+    expect(fSurvival(0, 3, 9)).toBe(1);
+    expect(fSurvival(3, 5, 14)).toBeLessThan(fSurvival(2, 5, 14));
+    expect(fSurvival(Number.POSITIVE_INFINITY, 5, 14)).toBe(0);
   });
 });

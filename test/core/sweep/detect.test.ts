@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, nextNormal } from '../../../src/core/rng.ts';
 import { detectChangePoints, type ChangePoint, type DetectOptions } from '../../../src/core/sweep/index.ts';
+import { estimatePointNoise } from '../../../src/core/sweep/segments.ts';
 
 const SIGMA = 0.01;
 const WILD = Math.log(0.6);
@@ -168,6 +169,37 @@ describe('minimum effect', () => {
   ])('a 2.5 percent step on quiet data (σ = 0.2 percent) with min effect $minEffect: $count accepted', ({ minEffect, count }) => {
     const values = makeSeries({ n: 100, steps: [[50, Math.log(0.975)]] }, 9, 0.002);
     expect(accepted(detectChangePoints(values, { minEffect }).changePoints)).toHaveLength(count);
+  });
+});
+
+describe('short series of noisy boots (a backfill at a stride)', () => {
+  const median = (a: readonly number[]): number => [...a].sort((x, y) => x - y)[(a.length - 1) / 2] as number;
+  // TCP_STREAM Mbit/s, 3 boots per point, a real sweep of 24 commits at stride 4 under TCG (2026-11-30, udelay(200) at #14)
+  const recorded = [[838, 956, 1116], [1018, 1027, 1062], [1125, 1029, 1108], [1061, 989, 1007], [391, 391, 425], [589, 473, 460], [602, 717, 317]];
+
+  it('finds the step of a recorded 7-point series once the boots are pooled in, not with the 5 degrees of freedom of the points alone', () => {
+    const values = recorded.map((b) => Math.log(median(b)));
+    const pointNoise = estimatePointNoise(recorded.map((b) => b.map(Math.log)));
+    expect(accepted(detectChangePoints(values, { minEffect: 0.05 }).changePoints)).toEqual([]);
+    const found = accepted(detectChangePoints(values, { minEffect: 0.05, pointNoise }).changePoints);
+    expect(found).toHaveLength(1);
+    expect([found[0]?.lastBeforeIndex, found[0]?.firstAfterIndex]).toEqual([3, 4]);
+    expect(found[0]?.relativeChange).toBeLessThan(-0.4);
+  });
+
+  it('stays quiet on pure noise of boots: under 1% of 7- to 30-point series accept a change (seeded)', () => {
+    const rng = createRng(77);
+    let alarms = 0;
+    let trials = 0;
+    for (const n of [7, 10, 13, 30]) {
+      for (let seed = 0; seed < 250; seed++) {
+        const boots = Array.from({ length: n }, () => Array.from({ length: 3 }, () => 0.15 * nextNormal(rng)));
+        const detection = detectChangePoints(boots.map(median), { pointNoise: estimatePointNoise(boots) });
+        if (accepted(detection.changePoints).length > 0) alarms++;
+        trials++;
+      }
+    }
+    expect(alarms / trials).toBeLessThan(0.01);
   });
 });
 

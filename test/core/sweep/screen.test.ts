@@ -46,6 +46,12 @@ describe('screening wild points', () => {
     expect(result.excluded.filter((i) => i >= at - 1 && i <= at)).toEqual([]);
   });
 
+  it('never takes the first level of a short series for a run (one point before it is a neighbour too)', () => {
+    // log throughputs of a real 7-point sweep at stride 4 (2026-11-30): a −53% step after the fourth point
+    const values = [956, 1027, 1108, 1007, 391, 473, 602].map(Math.log);
+    expect(screenSpikes(values, OPTIONS).excluded).toEqual([]);
+  });
+
   it('leaves a four-point excursion to the detector (longer than maxRun)', () => {
     const values = noise(4, 80).map((v, i) => v + (i >= 40 && i < 44 ? 0.5 : 0));
     expect(screenSpikes(values, OPTIONS).excluded).toEqual([]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, nextNormal } from '../../../src/core/rng.ts';
-import { buildPrefixSums, estimateRelativeChange, estimateStepLocation, computeSegmentSse, testSplit } from '../../../src/core/sweep/segments.ts';
+import { buildPrefixSums, estimatePointNoise, estimateRelativeChange, estimateStepLocation, computeSegmentSse, medianVarianceFactor, testSplit } from '../../../src/core/sweep/segments.ts';
 
 const A = [19.2, 23.1, 17.4, 25.0, 21.7, 18.8, 22.4];
 const B = [26.3, 24.9, 28.1, 22.9, 27.5, 30.2, 25.6, 29.0];
@@ -72,5 +72,36 @@ describe('location range of a step (likelihood-ratio set)', () => {
     const values = [0, 0.001, -0.001, 0, 0.001, 1, 1.001, 0.999, 1, 1.001, 0, 0.001, 0];
     const sums = buildPrefixSums(values);
     expect(estimateStepLocation(sums, 0, 10, 5, 0.99)).toEqual([5, 5]);
+  });
+});
+
+describe("the boots' spread, pooled in by Bancroft's rule", () => {
+  it('is the variance of a median of the boots (0.4487 σ² for three, π/2b for many)', () => {
+    expect(medianVarianceFactor(1)).toBe(1);
+    expect(medianVarianceFactor(3)).toBeCloseTo(0.4487, 4);
+    expect(medianVarianceFactor(50)).toBeCloseTo(Math.PI / 100, 6);
+    // two points of boots (0, 0.2) and (1, 1.2, 1.1): SSE 0.02 + 0.02 over 1 + 2 df
+    const noise = estimatePointNoise([[0, 0.2], [1, 1.2, 1.1], []]);
+    expect(noise?.df).toBe(3);
+    expect(noise?.variance).toBeCloseTo((0.04 / 3) * ((0.5 + 0.4487) / 2), 10);
+    expect(estimatePointNoise([[1], [2]])).toBeNull();
+  });
+
+  it('pools when the points scatter as their boots explain: the degrees of freedom of the boots join', () => {
+    const values = [0.01, -0.02, 0.015, -0.3, -0.28, -0.32, -0.31];
+    const plain = testSplit(buildPrefixSums(values), 0, 3, 7);
+    const pooled = testSplit(buildPrefixSums(values), 0, 3, 7, { variance: 0.0003, df: 14 });
+    expect(plain.pooledBoots).toBe(false);
+    expect(pooled.pooledBoots).toBe(true);
+    expect(pooled.df).toBe(19);
+    expect(pooled.pValue).toBeLessThan(plain.pValue / 10);
+    expect(pooled.difference).toBe(plain.difference);
+  });
+
+  it('does not pool when the points scatter far more than their boots explain (commits differ, or the host drifted)', () => {
+    const values = [0.1, -0.1, 0.12, -0.3, -0.5, -0.12, -0.35];
+    const test = testSplit(buildPrefixSums(values), 0, 3, 7, { variance: 0.0003, df: 14 });
+    expect(test.pooledBoots).toBe(false);
+    expect(test.df).toBe(5);
   });
 });
