@@ -8,6 +8,8 @@
 #   kernel build tools    make gcc flex bison bc libelf-dev libssl-dev ccache cpio
 #   git iproute2          the kernel tree; namespaces, bridges, taps
 #   linux-source-6.1      kernel sources for the tests and the demo (/usr/src)
+#   slurm-wlm munge       the Slurm executor (run --executor slurm); scripts/slurm-local.sh
+#   redis-server redis-tools  starts a one-machine cluster and a redis for ccache's remote storage
 set -euo pipefail
 
 say() { echo "setup-host: $*"; }
@@ -21,7 +23,8 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 PKGS=(qemu-system-x86 busybox-static strace make gcc flex bison bc libelf-dev libssl-dev
-      ccache cpio git iproute2 kmod procps linux-source-6.1 xz-utils netperf)
+      ccache cpio git iproute2 kmod procps linux-source-6.1 xz-utils netperf
+      slurm-wlm munge redis-server redis-tools)
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -56,7 +59,8 @@ fi
 [[ -c /dev/net/tun ]] || { modprobe tun 2>/dev/null || true; }
 [[ -c /dev/vhost-net ]] || { modprobe vhost_net 2>/dev/null || say "note: /dev/vhost-net absent (profiles with vhost: true will refuse to run)"; }
 
-for t in qemu-system-x86_64 netperf netserver busybox ccache make gcc flex bison bc git ip; do
+for t in qemu-system-x86_64 netperf netserver busybox ccache make gcc flex bison bc git ip \
+         sbatch slurmctld slurmd munged mungekey redis-server redis-cli; do
   command -v "$t" >/dev/null || { echo "setup-host: $t still missing after install" >&2; exit 1; }
 done
 say "done: $(qemu-system-x86_64 --version | head -1); netperf $(netperf -V 2>&1 | grep -o '[0-9][0-9.]*' | head -1); $(ls /usr/src/linux-source-6.1.tar.* 2>/dev/null | head -1)"

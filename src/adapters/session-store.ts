@@ -107,7 +107,7 @@ function stamp(): string {
 export async function archiveSession(paths: SessionPaths): Promise<string | null> {
   let names: string[];
   try {
-    names = (await readdir(paths.dir)).filter((n) => n === 'session.json' || n === 'report.json' || /^events.*\.jsonl(\.torn-.*)?$/.test(n));
+    names = (await readdir(paths.dir)).filter((n) => n === 'session.json' || n === 'report.json' || n === 'slurm-jobs.jsonl' || /^events.*\.jsonl(\.torn-.*)?$/.test(n));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;

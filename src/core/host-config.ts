@@ -3,7 +3,7 @@
 // same measurement everywhere, while the accelerator depends on the machine.
 import { z } from 'zod';
 import type { AccelChoice } from './measure/types.ts';
-import { bool, checkSchema, expecting, formatProblem, oneOf } from './schema.ts';
+import { bool, checkSchema, expecting, formatProblem, intIn, oneOf } from './schema.ts';
 
 export interface HostConfig {
   // auto: boot probe under KVM once per host and kernel config, TCG if it fails
@@ -16,9 +16,33 @@ export interface HostConfig {
   tcgCpu: string;
   // TCG only: boot with nolapic_timer (skips ~0.2 s of APIC timer calibration per boot)
   tcgSkipLapicCalibration: boolean;
+  // where samples run: this machine, or jobs of a Slurm cluster (settings in `slurm`)
+  executor: ExecutorKind;
+  slurm?: SlurmSettings;
 }
 
-export const defaultHostConfig: HostConfig = { accel: 'auto', bootTimeoutS: 30, probeTimeoutS: 10, tcgCpu: 'max', tcgSkipLapicCalibration: true };
+export type ExecutorKind = 'local' | 'slurm';
+export const executorKinds = ['local', 'slurm'] as const satisfies readonly ExecutorKind[];
+
+// The `slurm:` block of host.yaml: where kbisect's jobs go and what both sides see.
+export interface SlurmSettings {
+  buildPartition: string;
+  perfPartition: string;
+  // measurement jobs are pinned to the first of these nodes (one host per bisection)
+  nodes?: string[];
+  // or: any node with this feature (sbatch --constraint)
+  constraint?: string;
+  account?: string;
+  qos?: string;
+  // a directory the submitting machine and every worker see at the same path (NFS)
+  sharedDir: string;
+  // ccache remote storage the workers share, e.g. redis://127.0.0.1:6379
+  ccacheRemoteStorage?: string;
+  // a job that ends without a result (scancel, node failure, time limit) is submitted again this often
+  infraRetries: number;
+}
+
+export const defaultHostConfig: HostConfig = { accel: 'auto', bootTimeoutS: 30, probeTimeoutS: 10, tcgCpu: 'max', tcgSkipLapicCalibration: true, executor: 'local' };
 
 const accelChoices = ['auto', 'kvm', 'tcg'] as const satisfies readonly AccelChoice[];
 
@@ -32,6 +56,29 @@ function cpuModel(): z.ZodString {
   return z.string({ error }).regex(/^[\w.,=+-]+$/, { error });
 }
 
+// Slurm names: partitions, nodes, features, accounts, QoS (no spaces, no shell syntax).
+function slurmName(what: string): z.ZodString {
+  const error = expecting(what);
+  return z.string({ error }).regex(/^[A-Za-z0-9][\w.+-]*$/, { error });
+}
+
+const slurmSchema = z
+  .strictObject(
+    {
+      buildPartition: slurmName('a Slurm partition name such as "build"').default('build'),
+      perfPartition: slurmName('a Slurm partition name such as "perf"').default('perf'),
+      nodes: z.array(slurmName('a Slurm node name'), { error: expecting('a list of node names') }).min(1).optional(),
+      constraint: z.string({ error: expecting('a Slurm feature expression such as "perf&numa2"') }).regex(/^[\w.&|!()\[\]*:,-]+$/, { error: expecting('a Slurm feature expression such as "perf&numa2"') }).optional(),
+      account: slurmName('a Slurm account name').optional(),
+      qos: slurmName('a Slurm QoS name').optional(),
+      sharedDir: z.string({ error: expecting('an absolute path seen by the submitter and every worker') }).regex(/^\/[^\n\0]*$/, { error: expecting('an absolute path seen by the submitter and every worker') }),
+      ccacheRemoteStorage: z.string({ error: expecting('a ccache remote storage URL such as "redis://host:6379"') }).regex(/^(redis|http|https|file):\/\/\S+$/, { error: expecting('a ccache remote storage URL such as "redis://host:6379"') }).optional(),
+      infraRetries: intIn(0, 20).default(3),
+    },
+    { error: expecting('a mapping of Slurm settings (sharedDir, perfPartition, ...)') },
+  )
+  .refine((s) => s.nodes === undefined || s.constraint === undefined, { error: 'expected either nodes or constraint, got both', path: ['constraint'] });
+
 const hostConfigSchema = z.strictObject(
   {
     accel: oneOf(accelChoices).default(defaultHostConfig.accel),
@@ -39,6 +86,8 @@ const hostConfigSchema = z.strictObject(
     probeTimeoutS: seconds().default(defaultHostConfig.probeTimeoutS),
     tcgCpu: cpuModel().default(defaultHostConfig.tcgCpu),
     tcgSkipLapicCalibration: bool().default(defaultHostConfig.tcgSkipLapicCalibration),
+    executor: oneOf(executorKinds).default(defaultHostConfig.executor),
+    slurm: slurmSchema.optional(),
   },
   { error: expecting('a mapping of settings') },
 );
@@ -47,5 +96,13 @@ const hostConfigSchema = z.strictObject(
 export function validateHostConfig(raw: unknown, source: string): { config?: HostConfig; errors: string[] } {
   const checked = checkSchema(hostConfigSchema, raw ?? {});
   if (!checked.ok) return { errors: checked.problems.map((p) => formatProblem(source, p)) };
-  return { config: checked.value, errors: [] };
+  const { slurm, ...rest } = checked.value;
+  if (rest.executor === 'slurm' && slurm === undefined) {
+    return { errors: [formatProblem(source, { path: 'slurm', message: 'required with executor: slurm: expected a mapping with at least sharedDir' })] };
+  }
+  return { config: { ...rest, ...(slurm === undefined ? {} : { slurm: dropUndefined(slurm) }) }, errors: [] };
+}
+
+function dropUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
 }

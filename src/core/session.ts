@@ -119,6 +119,8 @@ export const eventDetailSchema = z.union([
     timedOut: z.boolean().optional(),
     durationMs: z.number(),
     stderrTail: z.string(),
+    // set when the sample ran as a Slurm job: its id, its node, and the infra errors before it
+    job: z.object({ executor: z.literal('slurm'), id: z.string(), node: z.string().nullable(), infraRetries: z.number().int() }).optional(),
   }),
   z.object({ source: z.literal('hand') }),
   // logs written before details were typed: kept, never interpreted

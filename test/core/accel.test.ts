@@ -33,7 +33,7 @@ describe('validateHostConfig', () => {
   it('reads the settings and reports every problem', () => {
     expect(validateHostConfig({ accel: 'tcg', bootTimeoutS: 10 }, 'h')).toEqual({ config: { ...defaultHostConfig, accel: 'tcg', bootTimeoutS: 10 }, errors: [] });
     expect(validateHostConfig({ accel: 'hvf', bootTimeoutS: -1, extra: 1 }, 'h').errors).toEqual([
-      'h: extra: unknown key (expected one of: accel, bootTimeoutS, probeTimeoutS, tcgCpu, tcgSkipLapicCalibration)',
+      'h: extra: unknown key (expected one of: accel, bootTimeoutS, probeTimeoutS, tcgCpu, tcgSkipLapicCalibration, executor, slurm)',
       'h: accel: expected one of auto, kvm, tcg, got "hvf"',
       'h: bootTimeoutS: expected a number of seconds between 0 and 3600, got -1',
     ]);

@@ -23,4 +23,23 @@ describe('validateHostConfig', () => {
   ])('refuses %s', (_kind, raw, message) => {
     expect(validateHostConfig(raw, 'h')).toEqual({ errors: [message] });
   });
+
+  it('reads an executor: slurm with its block, defaults filled in', () => {
+    expect(validateHostConfig({ executor: 'slurm', slurm: { sharedDir: '/srv/kbisect', nodes: ['perf01'], qos: 'high' } }, 'h').config).toEqual({
+      ...defaultHostConfig,
+      executor: 'slurm',
+      slurm: { buildPartition: 'build', perfPartition: 'perf', sharedDir: '/srv/kbisect', nodes: ['perf01'], qos: 'high', infraRetries: 3 },
+    });
+  });
+
+  it.each([
+    ['an unknown executor', { executor: 'k8s' }, 'h: executor: expected one of local, slurm, got "k8s"'],
+    ['executor: slurm without its block', { executor: 'slurm' }, 'h: slurm: required with executor: slurm: expected a mapping with at least sharedDir'],
+    ['a relative shared dir', { slurm: { sharedDir: 'shared' } }, 'h: slurm.sharedDir: expected an absolute path seen by the submitter and every worker, got "shared"'],
+    ['a partition with shell syntax', { slurm: { sharedDir: '/s', perfPartition: 'perf;rm' } }, 'h: slurm.perfPartition: expected a Slurm partition name such as "perf", got "perf;rm"'],
+    ['nodes and a constraint', { slurm: { sharedDir: '/s', nodes: ['a'], constraint: 'perf' } }, 'h: slurm.constraint: expected either nodes or constraint, got both'],
+    ['a ccache URL without scheme', { slurm: { sharedDir: '/s', ccacheRemoteStorage: '127.0.0.1' } }, 'h: slurm.ccacheRemoteStorage: expected a ccache remote storage URL such as "redis://host:6379", got "127.0.0.1"'],
+  ])('refuses %s', (_kind, raw, message) => {
+    expect(validateHostConfig(raw, 'h')).toEqual({ errors: [message] });
+  });
 });

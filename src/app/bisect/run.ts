@@ -11,7 +11,10 @@ import type { BisectSession, MeasuredSession } from '../../core/session.ts';
 import { acquireLock } from '../../adapters/lock.ts';
 import { sessionPaths, sessionPathsIn, writeSession } from '../../adapters/session-store.ts';
 import { writeFileAtomic } from '../../adapters/store.ts';
+import type { ExecutorKind } from '../../core/host-config.ts';
+import { loadHostConfig } from '../../adapters/host-config.ts';
 import { createCommandStage } from './command-stage.ts';
+import { createSlurmCommandStage, summarizeSlurmJobs, type SlurmExecutorSummary } from './slurm-command-stage.ts';
 import { createKernelStage } from './kernel-stage.ts';
 import { checkMeasurementInput, resolveMeasurement, type Measurement } from './start.ts';
 import { openEventLog, recordEvent, type EventLog } from './record.ts';
@@ -26,6 +29,8 @@ export interface RunOptions extends Measurement, StageOptions {
   stopWhen?: (state: BisectState) => boolean;
   // called after each recorded event
   onState?: (state: BisectState) => void;
+  // where samples run (default: host.yaml's executor, else local)
+  executor?: ExecutorKind;
 }
 
 export interface RunOutcome {
@@ -33,6 +38,8 @@ export interface RunOutcome {
   result: BisectResult;
   report: ReportInput;
   resumedEvents: number;
+  // with --executor slurm: the jobs of this session (submitted, re-attached, infra errors)
+  executor?: SlurmExecutorSummary;
 }
 
 // The session with the measurement `run` was given: completes a pending one,
@@ -68,7 +75,25 @@ async function settleMeasurement(log: EventLog, m: Measurement, onNote?: (t: str
   return resolved;
 }
 
-function createStage(session: MeasuredSession, opts: StageOptions): Promise<Stage> | Stage {
+// The executor asked for: the option, else host.yaml's `executor`; local needs no host.yaml at all.
+async function chooseExecutor(opts: RunOptions): Promise<{ kind: 'local' } | { kind: 'slurm'; settings: NonNullable<Awaited<ReturnType<typeof loadHostConfig>>['slurm']> }> {
+  if (opts.executor === 'local') return { kind: 'local' };
+  const config = await loadHostConfig();
+  const kind = opts.executor ?? config.executor;
+  if (kind === 'local') return { kind: 'local' };
+  if (config.slurm === undefined) {
+    throw new UserError('--executor slurm needs the cluster settings: a `slurm:` block in host.yaml (at least sharedDir)', 'add e.g. `slurm: {sharedDir: /srv/kbisect, perfPartition: perf}` to ~/.config/kbisect/host.yaml; kbisect doctor --executor slurm checks it');
+  }
+  return { kind: 'slurm', settings: config.slurm };
+}
+
+function createStage(session: MeasuredSession, opts: StageOptions, executor: Awaited<ReturnType<typeof chooseExecutor>>, sessionDir: string): Promise<Stage> | Stage {
+  if (executor.kind === 'slurm') {
+    if (session.mode !== 'command') {
+      throw new UserError('--executor slurm runs generic-mode samples (--cmd) for now; kernel builds and boots through Slurm are not there yet', 'run kernel bisections with --executor local (the default)');
+    }
+    return createSlurmCommandStage(session, opts, { settings: executor.settings, sessionDir });
+  }
   switch (session.mode) {
     case 'kernel':
       return createKernelStage(session, opts);
@@ -93,36 +118,41 @@ export async function runBisection(opts: RunOptions): Promise<RunOutcome> {
     const resumed = log.events.length;
     if (resumed > 0) opts.onNote?.(`resuming: ${resumed} events already logged (${log.events.filter((e) => e.event.kind === 'boot').length} samples re-used)`);
     const started = performance.now();
-    const stage = await createStage(session, opts);
-    const record = async (event: Parameters<typeof recordEvent>[1], detail?: Parameters<typeof recordEvent>[2]): Promise<void> => {
-      await recordEvent(log, event, detail, opts.onNote);
-      opts.onState?.(log.state);
-    };
-    for (;;) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-      const actions = nextActions(log.state);
-      if (actions.some((a) => a.kind === 'done')) break;
-      if (opts.stopWhen?.(log.state) === true) break;
-      for (const a of actions) if (a.kind === 'build' && a.speculative) stage.prefetch(a.commit);
-      const measures = actions.filter((a): a is Extract<Action, { kind: 'measure' }> => a.kind === 'measure');
-      if (measures.length === 0) throw new InternalError(`the engine asked for nothing to do: ${JSON.stringify(actions)}`);
-      for (const action of measures) {
-        const leader = summarize(log.state);
-        const progressBase = {
-          step: log.state.steps.length + 1,
-          commit: action.commit,
-          subject: session.commits.find((c) => c.sha === action.commit)?.subject ?? '',
-          phase: action.reference === true ? `${action.phase} (reference)` : action.phase,
-          leader: leader.culprit?.commit ?? null,
-          leaderProbability: leader.culprit?.probability ?? null,
-        };
-        await stage.measure(action.commit, action.boots, record, (p) => opts.onProgress?.({ ...progressBase, ...p, elapsedMs: performance.now() - started }));
+    const executor = await chooseExecutor(opts);
+    const stage = await createStage(session, opts, executor, paths.dir);
+    try {
+      const record = async (event: Parameters<typeof recordEvent>[1], detail?: Parameters<typeof recordEvent>[2]): Promise<void> => {
+        await recordEvent(log, event, detail, opts.onNote);
+        opts.onState?.(log.state);
+      };
+      for (;;) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+        const actions = nextActions(log.state);
+        if (actions.some((a) => a.kind === 'done')) break;
+        if (opts.stopWhen?.(log.state) === true) break;
+        for (const a of actions) if (a.kind === 'build' && a.speculative) stage.prefetch(a.commit);
+        const measures = actions.filter((a): a is Extract<Action, { kind: 'measure' }> => a.kind === 'measure');
+        if (measures.length === 0) throw new InternalError(`the engine asked for nothing to do: ${JSON.stringify(actions)}`);
+        for (const action of measures) {
+          const leader = summarize(log.state);
+          const progressBase = {
+            step: log.state.steps.length + 1,
+            commit: action.commit,
+            subject: session.commits.find((c) => c.sha === action.commit)?.subject ?? '',
+            phase: action.reference === true ? `${action.phase} (reference)` : action.phase,
+            leader: leader.culprit?.commit ?? null,
+            leaderProbability: leader.culprit?.probability ?? null,
+          };
+          await stage.measure(action.commit, action.boots, record, (p) => opts.onProgress?.({ ...progressBase, ...p, elapsedMs: performance.now() - started }));
+        }
       }
+    } finally {
+      stage.dispose?.();
     }
     const result = summarize(log.state);
     const report = buildReportInput(session, log.state, log.events, new Date().toISOString());
     await writeFileAtomic(paths.report, `${JSON.stringify(toJsonResult(session, result, report), null, 2)}\n`);
-    return { session, result, report, resumedEvents: resumed };
+    return { session, result, report, resumedEvents: resumed, ...(executor.kind === 'slurm' ? { executor: await summarizeSlurmJobs(paths.dir) } : {}) };
   } finally {
     await lock.release();
   }

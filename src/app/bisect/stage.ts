@@ -26,6 +26,8 @@ export interface Stage {
   prefetch(sha: string): void;
   // measures `sha` `boots` times, recording each result as it arrives
   measure(sha: string, boots: number, record: Recorder, emit: Emit): Promise<void>;
+  // the run is over: drop what the stage registered for Ctrl-C
+  dispose?(): void;
 }
 
 export interface StageOptions {

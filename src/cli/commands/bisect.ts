@@ -148,7 +148,12 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
         .option('profile', { alias: 'p', type: 'string', requiresArg: true, describe: 'measure kernels with this profile (for a bisection started without one)' })
         .option('timeout', { type: 'number', requiresArg: true, describe: 'with --cmd: seconds one run may take (default 1800; recorded)' })
         .option('html', { type: 'string', requiresArg: true, describe: 'also write the HTML report to this file (checked before anything runs)' })
+        .option('executor', {
+          choices: ['local', 'slurm'] as const,
+          describe: "where samples run: this machine, or one Slurm job per sample (generic mode; settings in host.yaml's slurm: block). Default: host.yaml's executor, else local",
+        })
         .example('$0 run', 'after kbisect start; Ctrl-C or a crash, then kbisect run again resumes')
+        .example('$0 run --executor slurm', 'each sample of --cmd is a Slurm job on the perf partition; kill -9 then run again re-attaches to its jobs')
         .example('$0 run --json', 'ends with one JSON object: {outcome, culprit, change, steps, boots, builds, ...}'),
     handler: async (argv) => {
       const out = ctx.output(argv);
@@ -162,12 +167,17 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
         ...(argv.cmd === undefined ? {} : { command: String(argv.cmd) }),
         ...(argv.profile === undefined ? {} : { profile: String(argv.profile) }),
         ...(argv.timeout === undefined ? {} : { timeoutS: Number(argv.timeout) }),
+        ...(argv.executor === undefined ? {} : { executor: argv.executor as 'local' | 'slurm' }),
         onProgress: (p) => out.progress(formatProgress(p)),
         onNote: (t) => out.note(`kbisect: ${t}`),
       });
       out.endProgress();
-      if (out.json) out.printJson(toJsonResult(outcome.session, outcome.result, outcome.report));
+      const executor = outcome.executor;
+      if (out.json) out.printJson({ ...toJsonResult(outcome.session, outcome.result, outcome.report), ...(executor ? { executor } : {}) });
       else out.print(formatReportText(outcome.report));
+      if (executor && !out.json) {
+        out.info(`kbisect: Slurm: ${executor.submitted} job(s) submitted, ${executor.reattached} re-attached after a crash, ${executor.samples} result(s) recorded, ${executor.infra} infra error(s) (retried, not evidence), ${executor.cancelled} cancelled; log ${executor.jobsLog}`);
+      }
       ctx.setOutcome(exitKindOf(outcome.result));
       if (argv.html !== undefined) await writeOutputFile(String(argv.html), '--html', renderReportHtml(outcome.report));
     },

@@ -1,6 +1,8 @@
 // `kbisect doctor`: what this host lacks for the pipeline, and the command that fixes it.
 import type { Argv, CommandModule } from 'yargs';
 import { cleanupLeftovers, runBootProbe, runDoctor, type CleanupReport, type ProbeReport } from '../../app/doctor.ts';
+import { runSlurmDoctor } from '../../app/doctor-slurm.ts';
+import type { SlurmDoctorReport } from '../../core/slurm/doctor.ts';
 import { UserError } from '../../core/errors.ts';
 import type { DoctorReport } from '../../core/doctor.ts';
 import { formatDuration } from '../../core/format.ts';
@@ -54,7 +56,19 @@ export function formatCleanupReport(r: CleanupReport): string {
   return rows.length === 0 ? 'nothing to clean up: no kbisect namespaces or run directories on this host' : formatTable(rows);
 }
 
+// Renders `doctor --executor slurm`: one row per check, a fix line under each problem.
+export function formatSlurmDoctorReport(report: SlurmDoctorReport): string {
+  const rows: string[][] = [];
+  for (const c of report.checks) {
+    rows.push([c.status === 'ok' ? 'ok' : c.status === 'warn' ? 'warn' : 'MISSING', c.label, c.detail]);
+    if (c.fix && c.status !== 'ok') rows.push(['', '', `fix: ${c.fix}`]);
+  }
+  const missing = report.checks.filter((c) => c.required && c.status !== 'ok').length;
+  return [formatTable(rows), '', missing === 0 ? 'Slurm executor ready' : `Slurm executor NOT ready: ${missing} check(s) failed`].join('\n');
+}
+
 interface DoctorArgs extends GlobalArgs {
+  executor: 'local' | 'slurm' | undefined;
   probe: boolean;
   cleanup: boolean;
   kernel: string | undefined;
@@ -69,12 +83,21 @@ export function doctorCommand(ctx: CommandContext): CommandModule<GlobalArgs, Do
         .option('probe', { type: 'boolean', default: false, describe: 'boot --kernel under KVM and TCG; record which accelerator `auto` uses here' })
         .option('kernel', { type: 'string', requiresArg: true, describe: 'guest kernel (bzImage) for --probe' })
         .option('cleanup', { type: 'boolean', default: false, describe: 'remove network namespaces, QEMU processes and run directories left by crashed runs' })
+        .option('executor', { choices: ['local', 'slurm'] as const, describe: "slurm: check the cluster in host.yaml's slurm: block instead (controller, partitions, nodes, shared directory from a test job, ccache remote storage)" })
+        .example('$0 doctor --executor slurm', 'is the Slurm cluster ready for kbisect run --executor slurm?')
         .example('$0 doctor', 'table of checks; exit 0 only when every required item is present')
         .example('$0 doctor --json', 'the same as JSON: {ok, kvm, accel, checks: [{id, label, required, status, detail, fix}]}')
         .example('$0 doctor --probe --kernel build/arch/x86/boot/bzImage', 'does a guest boot under KVM here, or only under TCG?')
         .example('$0 doctor --cleanup', "remove leftovers of crashed runs (kbisect-<pid>-* namespaces whose pid is gone)") as unknown as Argv<DoctorArgs>,
     handler: async (argv) => {
       const out = ctx.output(argv);
+      if (argv.executor === 'slurm') {
+        const report = await runSlurmDoctor();
+        if (out.json) out.printJson(report);
+        else out.print(formatSlurmDoctorReport(report));
+        ctx.setOutcome(report.ok ? 'ok' : 'processFailure');
+        return;
+      }
       if (argv.cleanup) {
         const report = await cleanupLeftovers();
         if (out.json) out.printJson(report);

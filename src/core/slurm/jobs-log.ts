@@ -1,0 +1,83 @@
+// The jobs log beside a session's event log (slurm-jobs.jsonl): every job id
+// is appended when sbatch returns it, before kbisect waits for it, and its end
+// when kbisect has dealt with it. After kill -9, the jobs submitted but never
+// ended are the ones to re-attach to instead of submitting them again.
+
+export type JobEndKind =
+  // its result was recorded as a sample, a skip or a failure of the commit
+  | 'sample'
+  | 'skip'
+  | 'failed'
+  // it ended without a result (scancel, node failure, time limit): not evidence, submitted again
+  | 'infra'
+  // kbisect cancelled it (Ctrl-C, a skip or failure made the rest unnecessary, another commit is measured now)
+  | 'cancelled';
+
+export type JobRecord =
+  | { kind: 'submitted'; jobId: string; commit: string; jobDir: string; at: string }
+  | { kind: 'reattached'; jobId: string; state: string; at: string }
+  | { kind: 'ended'; jobId: string; as: JobEndKind; state: string | null; reason: string | null; at: string };
+
+export interface OpenJob {
+  jobId: string;
+  commit: string;
+  jobDir: string;
+}
+
+// Reads one record (null for anything that is not one: the log is advisory, never fatal).
+export function parseJobRecord(raw: unknown): JobRecord | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const r = raw as Record<string, unknown>;
+  const str = (k: string): string | null => (typeof r[k] === 'string' ? (r[k] as string) : null);
+  const jobId = str('jobId');
+  const at = str('at') ?? '';
+  if (jobId === null || !/^\d+$/.test(jobId)) return null;
+  switch (r.kind) {
+    case 'submitted': {
+      const commit = str('commit');
+      const jobDir = str('jobDir');
+      return commit === null || jobDir === null ? null : { kind: 'submitted', jobId, commit, jobDir, at };
+    }
+    case 'reattached':
+      return { kind: 'reattached', jobId, state: str('state') ?? '', at };
+    case 'ended': {
+      const as = str('as');
+      if (as === null || !['sample', 'skip', 'failed', 'infra', 'cancelled'].includes(as)) return null;
+      return { kind: 'ended', jobId, as: as as JobEndKind, state: str('state'), reason: str('reason'), at };
+    }
+    default:
+      return null;
+  }
+}
+
+// Jobs submitted and never ended, in submission order.
+export function openJobs(records: readonly JobRecord[]): OpenJob[] {
+  const open = new Map<string, OpenJob>();
+  for (const r of records) {
+    if (r.kind === 'submitted') open.set(r.jobId, { jobId: r.jobId, commit: r.commit, jobDir: r.jobDir });
+    else if (r.kind === 'ended') open.delete(r.jobId);
+  }
+  return [...open.values()];
+}
+
+export interface JobCounts {
+  submitted: number;
+  reattached: number;
+  samples: number;
+  infra: number;
+  cancelled: number;
+  open: number;
+}
+
+// Totals over the whole log (every run of the session): infra errors counted apart from samples.
+export function countJobs(records: readonly JobRecord[]): JobCounts {
+  const c: JobCounts = { submitted: 0, reattached: 0, samples: 0, infra: 0, cancelled: 0, open: openJobs(records).length };
+  for (const r of records) {
+    if (r.kind === 'submitted') c.submitted++;
+    else if (r.kind === 'reattached') c.reattached++;
+    else if (r.as === 'infra') c.infra++;
+    else if (r.as === 'cancelled') c.cancelled++;
+    else c.samples++;
+  }
+  return c;
+}
