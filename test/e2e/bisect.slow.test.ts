@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { countKbisectLeftovers } from '../helpers/leftovers.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'kbisect.mjs');
@@ -39,12 +40,6 @@ function kbisect(args: string[]): { status: number | null; stdout: string; stder
 function eventLines(): string[] {
   const file = join(series.repo, '.git', 'kbisect', 'events.jsonl');
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l !== '') : [];
-}
-
-function countKbisectLeftovers(): { netns: string[]; qemu: string } {
-  const netns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('kbisect'));
-  const qemu = spawnSync('pgrep', ['-af', 'qemu-system-x86_64.*kbisect'], { encoding: 'utf8' }).stdout.trim();
-  return { netns, qemu };
 }
 
 beforeAll(() => {

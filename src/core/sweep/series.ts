@@ -63,6 +63,22 @@ interface RefBoot {
   readonly value: number;
 }
 
+// Tukey's running median of 3 over the reference boots in time order (with
+// his end-point rule), in log: one wild reference boot (a guest whose TCP
+// crawled at 4 Mbit/s among boots of 900, seen here) would otherwise divide
+// every point near it by a hundredth of the host's level.
+export function smoothReferenceBoots(refs: readonly RefBoot[]): RefBoot[] {
+  const sorted = [...refs].sort((a, b) => a.seq - b.seq);
+  if (sorted.length < 3) return sorted;
+  const x = sorted.map((r) => Math.log(r.value));
+  const med3 = (a: number, b: number, c: number): number => Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+  const y = x.map((v, i) => (i === 0 || i === x.length - 1 ? v : med3(x[i - 1] as number, v, x[i + 1] as number)));
+  const n = x.length;
+  y[0] = med3(x[0] as number, y[1] as number, 3 * (y[1] as number) - 2 * (y[2] as number));
+  y[n - 1] = med3(x[n - 1] as number, y[n - 2] as number, 3 * (y[n - 2] as number) - 2 * (y[n - 3] as number));
+  return sorted.map((r, i) => ({ seq: r.seq, value: Math.exp(y[i] as number) }));
+}
+
 // The reference level at time `seq`: interpolated (in log) between the nearest reference boots before and after it.
 export function referenceLevelAt(refs: readonly RefBoot[], seq: number): number | null {
   if (refs.length === 0) return null;
@@ -112,6 +128,7 @@ function buildOne(input: BuildSeriesInput, ordered: readonly SweepCommit[], reco
     if (r.outcome.value > 0) refsByHost.set(r.host.id, [...(refsByHost.get(r.host.id) ?? []), { seq: r.seq, value: r.outcome.value }]);
   }
   refBoots.sort((a, b) => a.seq - b.seq);
+  for (const [id, refs] of refsByHost) refsByHost.set(id, smoothReferenceBoots(refs));
   const overallByHost = new Map([...refsByHost].map(([id, refs]) => [id, median(refs.map((b) => b.value))] as const));
 
   const hostOfPoint: SweepHost[] = [];

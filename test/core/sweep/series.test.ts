@@ -9,6 +9,7 @@ import {
   pickStride,
   pointNeed,
   referenceLevelAt,
+  smoothReferenceBoots,
   seriesKeyOf,
   type SweepCommit,
 } from '../../../src/core/sweep/series.ts';
@@ -79,6 +80,28 @@ describe('referenceLevelAt', () => {
   });
 });
 
+describe('smoothReferenceBoots', () => {
+  const values = (refs: readonly { value: number }[]): number[] => refs.map((r) => Math.round(r.value));
+  it('replaces one wild reference boot by its neighbours (a real sweep: 4 Mbit/s among boots of ~900)', () => {
+    const refs = [822, 585, 1325, 733, 909, 3.57, 1140, 1027].map((value, i) => ({ seq: i * 7, value }));
+    const smooth = smoothReferenceBoots(refs);
+    expect(Math.min(...values(smooth))).toBeGreaterThan(500);
+    expect(values(smooth)[5]).toBe(909);
+    expect(smooth.map((r) => r.seq)).toEqual(refs.map((r) => r.seq));
+  });
+
+  it('handles a wild first or last boot by the end-point rule, sorts by time, and leaves two boots alone', () => {
+    expect(values(smoothReferenceBoots([{ seq: 3, value: 100 }, { seq: 1, value: 1 }, { seq: 2, value: 100 }, { seq: 4, value: 100 }]))).toEqual([100, 100, 100, 100]);
+    expect(values(smoothReferenceBoots([{ seq: 1, value: 100 }, { seq: 2, value: 102 }, { seq: 3, value: 10_000 }]))).toEqual([100, 102, 106]);
+    expect(values(smoothReferenceBoots([{ seq: 1, value: 100 }, { seq: 2, value: 200 }]))).toEqual([100, 200]);
+  });
+
+  it('keeps a slow drift (a monotone series is its own running median)', () => {
+    const refs = [100, 110, 121, 133, 146].map((value, i) => ({ seq: i, value }));
+    expect(values(smoothReferenceBoots(refs))).toEqual([100, 110, 121, 133, 146]);
+  });
+});
+
 describe('buildSeries', () => {
   it('finds a 10% step at the right place, one series, one epoch', () => {
     const c = commits(30);
@@ -100,6 +123,18 @@ describe('buildSeries', () => {
     const [s] = build(c, records);
     const raw = s?.points.map((p) => p.raw as number) ?? [];
     expect((raw[0] as number) / (raw[raw.length - 1] as number)).toBeGreaterThan(1.5);
+    const adjusted = s?.points.map((p) => p.adjusted as number) ?? [];
+    expect(Math.max(...adjusted) / Math.min(...adjusted)).toBeLessThan(1.06);
+    expect(s?.changePoints).toHaveLength(0);
+  });
+
+  it('one wild reference boot (a guest crawling at 1/200 of the level) leaves the adjusted values alone', () => {
+    const c = commits(12);
+    const records = generate({ commits: c, levelAt: () => 1000 });
+    const refs = records.filter((r) => r.role === 'reference');
+    const wild = refs[3] as SweepBootRecord;
+    records[records.indexOf(wild)] = { ...wild, outcome: { kind: 'boot', runs: [5], value: 5 } };
+    const [s] = build(c, records);
     const adjusted = s?.points.map((p) => p.adjusted as number) ?? [];
     expect(Math.max(...adjusted) / Math.min(...adjusted)).toBeLessThan(1.06);
     expect(s?.changePoints).toHaveLength(0);
