@@ -63,3 +63,9 @@ export function formatPercent(fraction: number, opts: { signed?: boolean; digits
   const sign = opts.signed === true && fraction >= 0 ? '+' : '';
   return `${sign}${(fraction * 100).toFixed(opts.digits ?? 1)}%`;
 }
+
+// `qemu-system-x86_64 --version`'s first line as a short label: "QEMU 7.2.22".
+export function formatQemuVersion(version: string): string {
+  const v = version.trim().replace(/^QEMU emulator version\s+/i, '');
+  return /^qemu\b/i.test(v) ? v : `QEMU ${v}`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatLatency, formatMeasurement, formatNumber, formatPercent, formatRate, formatThroughput } from '../../src/core/format.ts';
+import { formatDuration, formatLatency, formatMeasurement, formatNumber, formatPercent, formatQemuVersion, formatRate, formatThroughput } from '../../src/core/format.ts';
 
 describe('formatNumber', () => {
   it.each([
@@ -60,5 +60,16 @@ describe('formatPercent', () => {
     [Number.NaN, {}, 'n/a'],
   ])('%d %o -> %s', (fraction, opts, text) => {
     expect(formatPercent(fraction, opts)).toBe(text);
+  });
+});
+
+describe('formatQemuVersion', () => {
+  it.each([
+    ['QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u13)', 'QEMU 7.2.22 (Debian 1:7.2+dfsg-7+deb12u13)'],
+    ['QEMU emulator version 7.2.22', 'QEMU 7.2.22'],
+    ['7.2.9', 'QEMU 7.2.9'],
+    ['qemu 8.0', 'qemu 8.0'],
+  ])('%s → %s (never "QEMU QEMU emulator version")', (version, label) => {
+    expect(formatQemuVersion(version)).toBe(label);
   });
 });

@@ -4,6 +4,7 @@
 // its evidence, so a kernel engineer can judge a regression from one file.
 import { computeNiceTicks } from '../report/html.ts';
 import { formatNumber, formatPercent } from '../report/text.ts';
+import { formatQemuVersion } from '../format.ts';
 import { formatLkpTable, formatMetricPath, formatPValue } from './report-text.ts';
 import type { AlertView, SeriesPoint, SeriesView, SweepReportInput, SweepRunSummary } from './types.ts';
 
@@ -155,7 +156,7 @@ function renderSeriesChart(series: SeriesView, input: SweepReportInput): string 
     const x1 = g.x(posOf(Math.max(e.start, e.end - 1))) + step / 2;
     if (k % 2 === 1) back.push(`<rect x="${f1(x0)}" y="${g.top}" width="${f1(Math.max(0, x1 - x0))}" height="${g.bottom - g.top}" fill="#f3f5f7"/>`);
     if (e.start > 0) {
-      const tip = `epoch ${k + 1} from point ${e.start}: ${e.reason === 'host' ? 'the host changed' : e.reason === 'history' ? 'the branch history was rewritten' : 'first'}; ${e.host.cpuModel}, host kernel ${e.host.hostKernel}${input.sweep.mode === 'command' ? '' : `, QEMU ${e.host.qemuVersion}`}${e.note ? `; ${e.note}` : ''}`;
+      const tip = `epoch ${k + 1} from point ${e.start}: ${e.reason === 'host' ? 'the host changed' : e.reason === 'history' ? 'the branch history was rewritten' : 'first'}; ${e.host.cpuModel}, host kernel ${e.host.hostKernel}${input.sweep.mode === 'command' ? '' : `, ${formatQemuVersion(e.host.qemuVersion)}`}${e.note ? `; ${e.note}` : ''}`;
       marks.push(`<line class="epoch-line" x1="${f1(x0)}" x2="${f1(x0)}" y1="${g.top}" y2="${g.bottom}" stroke="${COLORS.epoch}" stroke-width="2"><title>${esc(tip)}</title></line>`);
       front.push(`<text x="${f1(x0 + 5)}" y="${g.top + 14}" class="lbl halo">epoch ${k + 1}: ${esc(e.reason)}</text>`);
     }
@@ -301,7 +302,7 @@ function renderSeries(series: SeriesView, k: number, input: SweepReportInput): s
   const hostLine =
     input.sweep.mode === 'command'
       ? `${esc(h.cpuModel)} · host kernel ${esc(h.hostKernel)}`
-      : `${esc(h.cpuModel)} · host kernel ${esc(h.hostKernel)} · QEMU ${esc(h.qemuVersion)} · accel ${esc(h.accel)}${h.accel === 'tcg' ? ' <span class="muted">(software emulation: not comparable with KVM results)</span>' : ''}`;
+      : `${esc(h.cpuModel)} · host kernel ${esc(h.hostKernel)} · ${esc(formatQemuVersion(h.qemuVersion))} · accel ${esc(h.accel)}${h.accel === 'tcg' ? ' <span class="muted">(software emulation: not comparable with KVM results)</span>' : ''}`;
   const body =
     series.points.length === 0
       ? '<p class="muted">No points in this series yet.</p>'

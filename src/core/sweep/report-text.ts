@@ -3,6 +3,7 @@
 // kernel test robot's (Intel LKP/0-day) regression reports, whose
 // "%stddev %change %stddev" table kernel engineers already know how to read.
 import { formatNumber, formatPercent } from '../report/text.ts';
+import { formatQemuVersion } from '../format.ts';
 import type { AlertView, SeriesView, SweepHost, SweepReportInput, SweepTest } from './types.ts';
 
 export interface SweepTextOptions {
@@ -127,7 +128,7 @@ function describeMachine(input: SweepReportInput, series: SeriesView | undefined
   const h = findAlertHost(series, alert);
   const machine = h.machine ? `${h.machine}, ` : '';
   if (input.sweep.mode === 'command') return `on test machine: ${machine}${h.cpuModel}, host kernel ${h.hostKernel} (host id ${h.id})`;
-  return `on test machine: ${machine}${h.cpuModel}, host kernel ${h.hostKernel}, QEMU ${h.qemuVersion}, accel ${h.accel} (host id ${h.id})`;
+  return `on test machine: ${machine}${h.cpuModel}, host kernel ${h.hostKernel}, ${formatQemuVersion(h.qemuVersion)}, accel ${h.accel} (host id ${h.id})`;
 }
 
 function describeTestcase(input: SweepReportInput, test: SweepTest): string {
