@@ -7,6 +7,7 @@ import { toolNames, type DeviceFact, type HostFacts, type ToolFact, type ToolNam
 import { isStaticElf } from './elf.ts';
 import { runCommand } from './exec.ts';
 import { exists } from './store.ts';
+import { locateCpuCgroupRoot } from './conditions/qos.ts';
 
 // How each tool tells its version (first matching line of its output).
 const versionCommands: Record<ToolName, { args: string[]; pattern: RegExp }> = {
@@ -112,5 +113,6 @@ export async function gatherHostFacts(): Promise<HostFacts> {
       libelf: (await exists('/usr/include/libelf.h')) || (await exists('/usr/include/elfutils/libelf.h')),
       openssl: await exists('/usr/include/openssl/opensslv.h'),
     },
+    cpuCgroup: await locateCpuCgroupRoot(),
   };
 }

@@ -6,7 +6,7 @@ import { inNetns, type NetworkPlan } from './net.ts';
 import { buildNetperfProbeArgs, buildNetserverCommand } from './netperf.ts';
 
 // Starts netserver on the host side of the namespace and waits until it answers.
-export async function startHostNetserver(plan: NetworkPlan, signal: AbortSignal | undefined): Promise<RunningCommand> {
+export async function startHostNetserver(plan: Pick<NetworkPlan, 'ns' | 'hostIp'>, signal: AbortSignal | undefined): Promise<RunningCommand> {
   const server = startCommand(inNetns(plan.ns, buildNetserverCommand(plan.hostIp)));
   let exited = false;
   void server.done.then(() => {

@@ -3,6 +3,7 @@
 // caller owns the process: it kills it by pid, never by name.
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { buildHotplugMachineArgs, HOTPLUG_NIC_ID, HOTPLUG_PORT_ID } from '../core/conditions/hotplug.ts';
 import type { NicOffload } from '../core/profile/index.ts';
 import { runCommand, startCommand, type CommandSpec, type RunningCommand } from './exec.ts';
 import type { QmpClient } from './qmp.ts';
@@ -38,19 +39,29 @@ export interface QemuGuestOptions {
   paused?: boolean;
   // firmware image (-bios); QEMU's default SeaBIOS when absent
   firmware?: string;
+  // live migration destination: wait for the guest's state on this URI (-incoming unix:PATH)
+  incoming?: string;
+  // hotplug condition: q35 with the NIC in a PCIe root port, so QMP can unplug and re-plug it
+  hotplugNic?: boolean;
 }
 
 function onOff(value: boolean): 'on' | 'off' {
   return value ? 'on' : 'off';
 }
 
+// The -device option of one virtio-net NIC (also what QMP device_add plugs back).
+// In a hotplug slot it gets an id and its root port as bus.
+export function buildNicDeviceOption(nic: QemuNic, index: number, slot?: { id: string; bus: string }): string {
+  return buildNicArgs(nic, index, slot)[3] ?? '';
+}
+
 // The netdev and device arguments of one virtio-net NIC.
-export function buildNicArgs(nic: QemuNic, index: number): string[] {
+export function buildNicArgs(nic: QemuNic, index: number, slot?: { id: string; bus: string }): string[] {
   const id = `net${index}`;
   const netdev = [`tap`, `id=${id}`, `ifname=${nic.tap}`, 'script=no', 'downscript=no', `vhost=${onOff(nic.vhost)}`];
   if (nic.queues > 1) netdev.push(`queues=${nic.queues}`);
   // romfile= : no iPXE option ROM to load and run at boot
-  const device = ['virtio-net-pci', `netdev=${id}`, `mac=${nic.mac}`, 'romfile=', `mrg_rxbuf=${onOff(nic.mrgRxbuf)}`];
+  const device = ['virtio-net-pci', ...(slot === undefined ? [] : [`id=${slot.id}`, `bus=${slot.bus}`]), `netdev=${id}`, `mac=${nic.mac}`, 'romfile=', `mrg_rxbuf=${onOff(nic.mrgRxbuf)}`];
   if (nic.queues > 1) {
     // one vector per rx and tx queue, one for config, one for the control queue
     device.push('mq=on', `vectors=${2 * nic.queues + 2}`);
@@ -67,6 +78,7 @@ export function buildQemuArgs(o: QemuGuestOptions): string[] {
   const args = [
     '-name',
     o.name,
+    ...(o.hotplugNic ? buildHotplugMachineArgs() : []),
     ...accel,
     ...(o.firmware === undefined ? [] : ['-bios', o.firmware]),
     '-m',
@@ -89,9 +101,10 @@ export function buildQemuArgs(o: QemuGuestOptions): string[] {
     '-append',
     o.append,
   ];
-  o.nics.forEach((nic, i) => args.push(...buildNicArgs(nic, i)));
+  o.nics.forEach((nic, i) => args.push(...buildNicArgs(nic, i, o.hotplugNic && i === 0 ? { id: HOTPLUG_NIC_ID, bus: HOTPLUG_PORT_ID } : undefined)));
   if (o.qmpSocket !== undefined) args.push('-qmp', `unix:${o.qmpSocket},server=on,wait=off`);
   if (o.paused) args.push('-S');
+  if (o.incoming !== undefined) args.push('-incoming', o.incoming);
   return args;
 }
 

@@ -5,8 +5,16 @@
 import { connect, type Socket } from 'node:net';
 import { stat } from 'node:fs/promises';
 
+// An asynchronous QMP event: DEVICE_DELETED, MIGRATION, ...
+export interface QmpEvent {
+  event: string;
+  data?: Record<string, unknown>;
+}
+
 export interface QmpClient {
   execute<T = unknown>(command: string, args?: Record<string, unknown>): Promise<T>;
+  // calls `listener` with every event from now on; returns the function that stops it
+  onEvent(listener: (e: QmpEvent) => void): () => void;
   close(): void;
 }
 
@@ -38,6 +46,7 @@ export async function connectQmp(path: string, timeoutMs = 5000): Promise<QmpCli
   const socket: Socket = connect(path);
   let buffer = '';
   let nextId = 1;
+  const eventListeners = new Set<(e: QmpEvent) => void>();
   const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   // once set, the connection is gone: pending commands got it, later ones get it at once
   let closedError: Error | undefined;
@@ -76,6 +85,11 @@ export async function connectQmp(path: string, timeoutMs = 5000): Promise<QmpCli
         greeted?.();
         continue;
       }
+      if (typeof fields.event === 'string') {
+        const event: QmpEvent = { event: fields.event, ...(typeof fields.data === 'object' && fields.data !== null ? { data: fields.data as Record<string, unknown> } : {}) };
+        for (const listener of eventListeners) listener(event);
+        continue;
+      }
       const id = typeof fields.id === 'string' ? fields.id : undefined;
       const waiter = id === undefined ? undefined : pending.get(id);
       if (!waiter || id === undefined) continue; // events and stray replies
@@ -112,6 +126,12 @@ export async function connectQmp(path: string, timeoutMs = 5000): Promise<QmpCli
   await execute('qmp_capabilities');
   return {
     execute,
+    onEvent: (listener) => {
+      eventListeners.add(listener);
+      return () => {
+        eventListeners.delete(listener);
+      };
+    },
     close: () => {
       socket.destroy();
     },

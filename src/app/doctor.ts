@@ -1,11 +1,13 @@
 // `kbisect doctor`: gather the host's facts, judge them; `--probe` boots a
 // guest kernel under KVM (and TCG) and records which accelerator works here;
-// `--cleanup` removes what crashed runs left behind.
+// `--cleanup` removes what crashed runs left behind (namespaces with what runs
+// in them, qos cgroups, run directories).
 import { evaluateHost, type DoctorReport } from '../core/doctor.ts';
 import { gatherHostFacts, probeDevice } from '../adapters/host.ts';
 import { loadHostConfig } from '../adapters/host-config.ts';
 import { buildGuestImage } from '../adapters/guest/image.ts';
 import { deleteNetns, listKbisectNetns, netnsPids, parseNetnsOwner } from '../adapters/net.ts';
+import { listKbisectCgroups, removeCgroup } from '../adapters/conditions/qos.ts';
 import { cacheDir } from '../adapters/paths.ts';
 import { commandLineOf, isAlive, killPid } from '../adapters/process.ts';
 import { listRunDirs, removeRunDir } from '../adapters/run-dir.ts';
@@ -53,6 +55,8 @@ export async function runBootProbe(kernelPath: string, cwd: string, vmlinux?: st
 export interface CleanupReport {
   removedNamespaces: { name: string; why: string; killedPids: number[] }[];
   removedRunDirs: string[];
+  // qos cgroups (with what was still in them, killed by pid)
+  removedCgroups: { name: string; why: string }[];
   kept: { name: string; why: string }[];
   errors: string[];
 }
@@ -64,7 +68,7 @@ async function candidate(name: string, ownerPid: number | null): Promise<Leftove
 
 // Removes namespaces (with the processes inside, killed by pid) and run directories of dead kbisect runs.
 export async function cleanupLeftovers(): Promise<CleanupReport> {
-  const report: CleanupReport = { removedNamespaces: [], removedRunDirs: [], kept: [], errors: [] };
+  const report: CleanupReport = { removedNamespaces: [], removedRunDirs: [], removedCgroups: [], kept: [], errors: [] };
   const namespaces = await Promise.all((await listKbisectNetns()).map((ns) => candidate(ns, parseNetnsOwner(ns))));
   for (const d of planLeftoverCleanup(namespaces, process.pid)) {
     if (d.action === 'keep') {
@@ -76,6 +80,20 @@ export async function cleanupLeftovers(): Promise<CleanupReport> {
       for (const pid of pids) await killPid(pid);
       await deleteNetns(d.name);
       report.removedNamespaces.push({ name: d.name, why: d.why, killedPids: pids });
+    } catch (error) {
+      report.errors.push(`${d.name}: ${(error as Error).message}`);
+    }
+  }
+  // after the namespaces: their QEMU processes are gone, the cgroups are empty
+  const cgroups = await Promise.all((await listKbisectCgroups()).map((path) => candidate(path, parseNetnsOwner(path.replace(/^.*\//, '')))));
+  for (const d of planLeftoverCleanup(cgroups, process.pid)) {
+    if (d.action === 'keep') {
+      report.kept.push({ name: d.name, why: d.why });
+      continue;
+    }
+    try {
+      await removeCgroup(d.name);
+      report.removedCgroups.push({ name: d.name, why: d.why });
     } catch (error) {
       report.errors.push(`${d.name}: ${(error as Error).message}`);
     }

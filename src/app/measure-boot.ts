@@ -2,11 +2,15 @@
 // for their ready markers, run netperf (in the client guest or on the host
 // side), power off. A guest's failure is a value, never an exception.
 import { join } from 'node:path';
-import { runCommand } from '../adapters/exec.ts';
+import { runCommand, type CommandSpec } from '../adapters/exec.ts';
 import { inNetns, type NetworkPlan } from '../adapters/net.ts';
 import { buildNetperfArgs, netperfTimeoutMs, parseNetperfOutput } from '../adapters/netperf.ts';
-import { buildQemuCommand, pinVcpuThreads, type Accel } from '../adapters/qemu.ts';
+import { buildNicDeviceOption, buildQemuCommand, pinVcpuThreads, type Accel, type QemuNic } from '../adapters/qemu.ts';
 import { connectQmp } from '../adapters/qmp.ts';
+import { cycleNic } from '../adapters/conditions/hotplug.ts';
+import { createQosCgroup, type QosCgroup } from '../adapters/conditions/qos.ts';
+import type { PeerPlan } from '../adapters/net-peer.ts';
+import { hotplugBeforeRun, HOTPLUG_NIC_ID, HOTPLUG_PORT_ID, type HotplugCycle } from '../core/conditions/hotplug.ts';
 import { InternalError, InterruptedError } from '../core/errors.ts';
 import { formatDuration } from '../core/format.ts';
 import { baseKernelArgs, buildKernelCmdline, describeGuestStop, type ConsoleEvent, type GuestJob, type GuestRunOutput } from '../core/guest-protocol.ts';
@@ -20,9 +24,11 @@ import {
   SERVER_WATCH_EXTRA_MS,
 } from '../core/measure/plan.ts';
 import type { BootOutcome, MeasureProgress } from '../core/measure/types.ts';
+import { describeMigrationFailure, summarizeMigrationRun, type MigrationRun } from '../core/conditions/migration.ts';
 import type { Profile } from '../core/profile/index.ts';
 import { launchGuest, type GuestProcess } from './guest.ts';
 import { SampleCollector } from './measure-samples.ts';
+import { listReachTargets, Migrator } from './migration.ts';
 
 // What every boot of one measurement shares.
 export interface BootContext {
@@ -38,6 +44,62 @@ export interface BootContext {
   bootTimeoutMs: number;
   signal: AbortSignal | undefined;
   emit: (e: MeasureProgress) => void;
+  // external-to-guest / guest-to-external: the peer's namespace and address
+  peer?: PeerPlan;
+  // conditions.qos, per boot: the cgroup each guest's QEMU processes start in
+  cgroups?: ReadonlyMap<number, QosCgroup>;
+}
+
+// Guest `index`'s NIC as QEMU is told about it (also what hotplug plugs back).
+function guestNic(ctx: BootContext, index: number, tap: string): QemuNic {
+  const g = ctx.plan.guests[index];
+  if (!g) throw new InternalError(`no tap planned for guest ${index}`);
+  const { nic } = ctx.profile;
+  return { tap, mac: g.mac, vhost: nic.vhost, queues: nic.queues, mrgRxbuf: nic.mrgRxbuf, offloads: nic.offloads };
+}
+
+// Guest `index`'s QEMU command on a tap (its own, or the standby tap of a migration destination).
+function buildGuestSpec(ctx: BootContext, bootIndex: number, index: number, cmdline: string, at: { tap: string; qmpSocket: string; incoming?: string }): CommandSpec {
+  const g = ctx.plan.guests[index];
+  if (!g) throw new InternalError(`no tap planned for guest ${index}`);
+  const { profile } = ctx;
+  const pinning = selectVcpuPinning(profile, index);
+  const spec = buildQemuCommand({
+    name: `${ctx.plan.ns}-b${bootIndex}-g${index}`,
+    accel: ctx.accel,
+    tcgCpu: ctx.tcgCpu,
+    memoryMiB: profile.guest.memoryMiB,
+    vcpus: profile.guest.vcpus,
+    kernel: ctx.kernelImage,
+    initrd: ctx.initrd,
+    append: cmdline,
+    nics: [guestNic(ctx, index, at.tap)],
+    qmpSocket: at.qmpSocket,
+    // a migration destination runs once the guest's state has arrived
+    paused: pinning.length > 0 && at.incoming === undefined,
+    ...(ctx.firmware === null ? {} : { firmware: ctx.firmware }),
+    ...(at.incoming === undefined ? {} : { incoming: at.incoming }),
+    ...(profile.conditions?.hotplug ? { hotplugNic: true } : {}),
+  });
+  // qos: QEMU starts inside its cgroup, so none of its threads escapes the quota
+  const cgroup = ctx.cgroups?.get(index);
+  return cgroup ? cgroup.wrap(spec) : spec;
+}
+
+// One unplug + re-plug of guest 0's NIC over QMP; `linkUps` counts the guest's link-up markers.
+async function hotplugGuestNic(ctx: BootContext, guest: GuestProcess, linkUps: () => number): Promise<Awaited<ReturnType<typeof cycleNic>>> {
+  const g = ctx.plan.guests[0];
+  if (!g) throw new InternalError('no tap planned for guest 0');
+  const qmp = await connectQmp(join(ctx.runDir, 'g0.qmp'));
+  try {
+    const before = linkUps();
+    return await cycleNic(qmp, buildNicDeviceOption(guestNic(ctx, 0, g.tap), 0, { id: HOTPLUG_NIC_ID, bus: HOTPLUG_PORT_ID }), async (timeoutMs) => {
+      const stop = await guest.waitUntil(() => linkUps() > before, timeoutMs, 'eth0 up again after device_add', ctx.signal);
+      return stop ? describeGuestStop(stop) : null;
+    });
+  } finally {
+    qmp.close();
+  }
 }
 
 function launch(
@@ -51,22 +113,12 @@ function launch(
   const g = ctx.plan.guests[index];
   if (!g) throw new InternalError(`no tap planned for guest ${index}`);
   const { profile } = ctx;
-  const cmdline = buildKernelCmdline(baseKernelArgs(ctx.accel, { skipLapicCalibration: ctx.skipLapicCalibration }), { ...job, ip: g.ip, netmask: ctx.plan.netmask }, profile.guest.cmdline);
-  const pinning = selectVcpuPinning(profile, index);
-  const spec = buildQemuCommand({
-    name: `${ctx.plan.ns}-b${bootIndex}-g${index}`,
-    accel: ctx.accel,
-    tcgCpu: ctx.tcgCpu,
-    memoryMiB: profile.guest.memoryMiB,
-    vcpus: profile.guest.vcpus,
-    kernel: ctx.kernelImage,
-    initrd: ctx.initrd,
-    append: cmdline,
-    nics: [{ tap: g.tap, mac: g.mac, vhost: profile.nic.vhost, queues: profile.nic.queues, mrgRxbuf: profile.nic.mrgRxbuf, offloads: profile.nic.offloads }],
-    qmpSocket: join(ctx.runDir, `g${index}.qmp`),
-    paused: pinning.length > 0,
-    ...(ctx.firmware === null ? {} : { firmware: ctx.firmware }),
-  });
+  const cmdline = buildKernelCmdline(
+    baseKernelArgs(ctx.accel, { skipLapicCalibration: ctx.skipLapicCalibration }),
+    { ...job, ip: g.ip, netmask: ctx.plan.netmask, ...(g.vlans ? { vlans: g.vlans } : {}), ...(g.extraMacs ? { extraMacs: g.extraMacs } : {}) },
+    profile.guest.cmdline,
+  );
+  const spec = buildGuestSpec(ctx, bootIndex, index, cmdline, { tap: g.tap, qmpSocket: join(ctx.runDir, `g${index}.qmp`) });
   let collected = 0;
   const guest = launchGuest(`guest ${index} of boot ${bootIndex}`, inNetns(ctx.plan.ns, spec), (event) => {
     onEvent?.(event, guest);
@@ -117,6 +169,14 @@ export async function runBoot(ctx: BootContext, bootIndex: number): Promise<{ ou
     }, limitMs);
   };
   const guests: GuestProcess[] = [];
+  let migrator: Migrator | undefined;
+  const migrationRuns: MigrationRun[] = [];
+  const hotplugCycles: HotplugCycle[] = [];
+  const cgroups = new Map<number, QosCgroup>();
+  let linkUps = 0;
+  const countLinkUps = (event: ConsoleEvent): void => {
+    if (event.kind === 'link-up') linkUps++;
+  };
   let cmdline = '';
   const failed = (phase: 'boot' | 'measure', reason: string, guest: GuestProcess | undefined, readyMs?: number): { outcome: BootOutcome; cmdline: string } => ({
     outcome: {
@@ -126,16 +186,32 @@ export async function runBoot(ctx: BootContext, bootIndex: number): Promise<{ ou
       reason,
       consoleTail: guest?.consoleTail() ?? '',
       ...(readyMs === undefined ? {} : { readyMs }),
+      ...(migrationRuns.length > 0 ? { migration: migrationRuns } : {}),
     },
     cmdline,
   });
   const startedAt = performance.now();
   try {
     // who runs what
-    const boot = planBoot(profile, { hostIp: plan.hostIp, guestIps: plan.guests.map((g) => g.ip) }, buildNetperfArgs);
+    // with VLANs, netperf runs over the first one
+    const firstVlan = plan.vlans?.[0];
+    const boot = planBoot(
+      profile,
+      { hostIp: firstVlan?.hostIp ?? plan.hostIp, guestIps: plan.guests.map((g) => g.vlans?.[0]?.ip ?? g.ip), ...(ctx.peer ? { peerIp: ctx.peer.ip } : {}) },
+      buildNetperfArgs,
+    );
+    // qos: one cgroup per guest, made (and registered for removal) before its QEMU starts
+    const cpuQuotaPercent = profile.conditions?.qos?.cpuQuotaPercent;
+    if (cpuQuotaPercent !== undefined) {
+      for (const index of boot.guests.keys()) cgroups.set(index, await createQosCgroup(cpuQuotaPercent));
+      ctx = { ...ctx, cgroups };
+    }
+    const hotplug = profile.conditions?.hotplug;
     let client: GuestProcess | null = null;
-    for (const [index, job] of boot.guests.entries()) {
-      const l = index === boot.client ? launch(ctx, bootIndex, index, job, onRun, watchRuns) : launch(ctx, bootIndex, index, job);
+    for (const [index, planned] of boot.guests.entries()) {
+      // hotplug: the server guest's /init watches eth0 come back and says when it is up
+      const job = hotplug && index === 0 ? { ...planned, watchNic: true } : planned;
+      const l = index === boot.client ? launch(ctx, bootIndex, index, job, onRun, watchRuns) : launch(ctx, bootIndex, index, job, undefined, countLinkUps);
       guests.push(l.guest);
       if (index === boot.client) client = l.guest;
       if (index === boot.recordedCmdline) cmdline = l.cmdline;
@@ -149,6 +225,8 @@ export async function runBoot(ctx: BootContext, bootIndex: number): Promise<{ ou
     }
     const readyMs = Math.max(...guests.map((g) => (g.readyAt() ?? performance.now()) - startedAt));
     const guestUptimeAtReadyS = guests[0]?.state().ready?.uptimeS ?? null;
+    // qos: the quota holds from ready on, while netperf runs (the boot itself is not throttled)
+    await Promise.all([...cgroups.values()].map((c) => c.applyQuota()));
     ctx.emit({ kind: 'ready', bootIndex, readyMs });
 
     if (client) {
@@ -171,13 +249,53 @@ export async function runBoot(ctx: BootContext, bootIndex: number): Promise<{ ou
       if (collector.failure) return failed('measure', collector.failure, clientGuest, readyMs);
     } else {
       // host-to-guest: netperf on the host side of the namespace against the guest's netserver
-      const guest = guests[0];
       const target = boot.hostTarget ?? '';
       const reps = countRepsPerTest(profile);
+      const migration = profile.conditions?.migration;
+      const first = guests[0];
+      const standbyTap = plan.guests[0]?.standbyTap;
+      if (migration && first && standbyTap !== undefined) {
+        migrator = new Migrator(
+          { guest: first, tap: plan.guests[0]?.tap ?? '', qmpSocket: join(ctx.runDir, 'g0.qmp') },
+          standbyTap,
+          plan,
+          ctx.runDir,
+          (at) => buildGuestSpec(ctx, bootIndex, 0, cmdline, at),
+          migration,
+          `guest 0 of boot ${bootIndex}`,
+        );
+      }
+      // external-to-guest: netperf in the peer's namespace, bridged to the guest
+      const netperfNs = boot.hostSide === 'peer' && ctx.peer ? ctx.peer.ns : plan.ns;
+      let runIndex = 0;
       for (const test of profile.tests) {
         for (let rep = 1; rep <= reps; rep++) {
           if (ctx.signal?.aborted) throw new InterruptedError('interrupted');
-          const r = await runCommand(inNetns(plan.ns, { file: 'netperf', args: buildNetperfArgs(test, target), timeoutMs: netperfTimeoutMs(test) }), { reject: false });
+          if (hotplug && first && hotplugBeforeRun(runIndex, hotplug.every)) {
+            const cycle = await hotplugGuestNic(ctx, first, () => linkUps);
+            if (cycle.kind === 'failed') return failed('measure', cycle.reason, first, readyMs);
+            hotplugCycles.push(cycle.cycle);
+          }
+          runIndex++;
+          const runEnded = new AbortController();
+          const runStartedAt = performance.now();
+          const migrations = migrator?.duringRun(runStartedAt, test.durationS, runEnded.signal);
+          const r = await runCommand(inNetns(netperfNs, { file: 'netperf', args: buildNetperfArgs(test, target), timeoutMs: netperfTimeoutMs(test) }), { reject: false });
+          runEnded.abort();
+          const guest = migrator?.current() ?? first;
+          if (migration && migrations) {
+            const parsed = parseNetperfOutput(`${r.stdout}\n${r.stderr}`, r.exitCode ?? null, r.timedOut);
+            const record = summarizeMigrationRun(
+              { test: test.name, rep, intervalS: migration.intervalS, reachTimeoutS: migration.reachTimeoutS, survived: parsed.kind !== 'failed' },
+              await migrations,
+              listReachTargets(plan),
+            );
+            migrationRuns.push(record);
+            if (!record.survived || record.failed > 0) {
+              const why = parsed.kind === 'failed' ? `${parsed.failure}: ${parsed.message}` : null;
+              return failed('measure', `netperf ${test.name} run ${rep}: ${describeMigrationFailure(record, why)}`, guest, readyMs);
+            }
+          }
           const healthy = guest?.state().failure === null && guest.exitResult() === null;
           if (!healthy && guest) {
             const stop = await guest.waitUntil(() => false, 1, 'guest', ctx.signal);
@@ -204,11 +322,15 @@ export async function runBoot(ctx: BootContext, bootIndex: number): Promise<{ ou
           overheadMs: totalMs - collector.netperfMs,
         },
         tests: collector.tests(),
+        ...(profile.conditions?.migration ? { migration: migrationRuns } : {}),
+        ...(profile.conditions?.hotplug ? { hotplug: hotplugCycles } : {}),
       },
       cmdline,
     };
   } finally {
     clearTimeout(watchdog);
+    await migrator?.stop();
     await Promise.all(guests.map((g) => g.stop()));
+    await Promise.all([...cgroups.values()].map((c) => c.remove()));
   }
 }

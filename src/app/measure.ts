@@ -15,6 +15,8 @@ import { findExecutable } from '../adapters/host.ts';
 import { loadHostConfig } from '../adapters/host-config.ts';
 import { chooseKernelImage } from '../adapters/kernel-image.ts';
 import { createNetwork, type Network } from '../adapters/net.ts';
+import { createPeer, type PeerNetwork } from '../adapters/net-peer.ts';
+import { limitTapRate, locateCpuCgroupRoot } from '../adapters/conditions/qos.ts';
 import { startHostNetserver, stopNetserver } from '../adapters/netserver.ts';
 import { cacheDir, dataDir } from '../adapters/paths.ts';
 import { findQboot, QEMU_BINARY, vhostNetUsable } from '../adapters/qemu.ts';
@@ -80,6 +82,18 @@ async function checkHost(profile: Profile, cpuCount: number): Promise<void> {
       'modprobe vhost_net (as root), or use a profile with vhost off',
     );
   }
+  if (profile.conditions?.hotplug && profile.conditions.migration) {
+    throw new UserError(
+      `profile ${profile.name} sets both conditions.hotplug and conditions.migration, which cannot be combined yet (both drive the guest over its one QMP socket)`,
+      'measure them in two profiles',
+    );
+  }
+  if (profile.conditions?.qos?.cpuQuotaPercent !== undefined && (await locateCpuCgroupRoot()) === null) {
+    throw new UserError(
+      `profile ${profile.name} sets conditions.qos.cpuQuotaPercent, but no mounted cgroup hierarchy (v2 or v1) has the cpu controller`,
+      'mount it (v1: mount -t cgroup -o cpu cgroup /sys/fs/cgroup/cpu), or use a profile without a CPU quota',
+    );
+  }
   const tooHigh = profile.guest.pinning.filter((c) => c >= cpuCount);
   if (tooHigh.length > 0) {
     throw new UserError(
@@ -119,16 +133,25 @@ export async function measureKernel(opts: MeasureOptions): Promise<MeasureResult
   const resultsPath = opts.resultsPath === undefined ? defaultResultsPath() : opts.resultsPath;
 
   let network: Network | undefined;
+  let peer: PeerNetwork | undefined;
   let netserver: RunningCommand | undefined;
   let runDir: RunDir | undefined;
   let unregisterNetserver: (() => void) | undefined;
   const boots: BootOutcome[] = [];
   try {
-    network = await createNetwork(guestCount(profile.topology), profile.nic.queues > 1);
+    network = await createNetwork(guestCount(profile.topology), profile.nic.queues > 1, {
+      ...(profile.nic.vlans === undefined ? {} : { vlans: profile.nic.vlans }),
+      ...(profile.nic.extraMacs === undefined ? {} : { extraMacs: profile.nic.extraMacs }),
+      migration: profile.conditions?.migration !== undefined,
+    });
     runDir = await createRunDir(network.plan.ns);
     const dir = runDir.path;
-    if (profile.topology === 'guest-to-host') {
-      const server = await startHostNetserver(network.plan, opts.signal);
+    // external topologies: the peer "machine" behind a veth on the bridge
+    if (profile.topology === 'external-to-guest' || profile.topology === 'guest-to-external') peer = await createPeer(network.plan);
+    const tapRateMbit = profile.conditions?.qos?.tapRateMbit;
+    if (tapRateMbit !== undefined) for (const g of network.plan.guests) await limitTapRate(network.plan.ns, g.tap, tapRateMbit);
+    if (profile.topology === 'guest-to-host' || profile.topology === 'guest-to-external') {
+      const server = await startHostNetserver(peer && profile.topology === 'guest-to-external' ? { ns: peer.peer.ns, hostIp: peer.peer.ip } : network.plan, opts.signal);
       netserver = server;
       unregisterNetserver = registerCleanup(`netserver (pid ${server.pid ?? '?'})`, () => stopNetserver(server));
     }
@@ -145,6 +168,7 @@ export async function measureKernel(opts: MeasureOptions): Promise<MeasureResult
       bootTimeoutMs: hostConfig.bootTimeoutS * 1000,
       signal: opts.signal,
       emit,
+      ...(peer ? { peer: peer.peer } : {}),
     };
     const first = opts.firstBootIndex ?? 0;
     for (let i = 0; i < opts.boots; i++) {
@@ -173,6 +197,7 @@ export async function measureKernel(opts: MeasureOptions): Promise<MeasureResult
   } finally {
     if (netserver) await stopNetserver(netserver);
     unregisterNetserver?.();
+    if (peer) await peer.remove();
     if (network) await network.remove();
     if (runDir) await runDir.remove();
   }

@@ -35,6 +35,11 @@ import tcpStreamGuestToHost from '../../profiles/tcp-stream-guest-to-host.yaml?r
 import tcpStreamHostToGuestVhost from '../../profiles/tcp-stream-host-to-guest-vhost.yaml?raw';
 import tcpStreamHostToGuest from '../../profiles/tcp-stream-host-to-guest.yaml?raw';
 import udpRrSmall from '../../profiles/udp-rr-small.yaml?raw';
+import vlanMacs from '../../profiles/vlan-macs.yaml?raw';
+import migration from '../../profiles/migration.yaml?raw';
+import hotplug from '../../profiles/hotplug.yaml?raw';
+import qosQuarterCpu from '../../profiles/qos-quarter-cpu.yaml?raw';
+import tcpStreamExternalToGuest from '../../profiles/tcp-stream-external-to-guest.yaml?raw';
 
 export { MAX_PROFILE_BYTES };
 
@@ -46,6 +51,11 @@ export const builtinProfiles: Readonly<Record<string, string>> = {
   'tcp-stream-guest-to-guest': tcpStreamGuestToGuest,
   'udp-rr-small': udpRrSmall,
   'demo-guest-tx': demoGuestTx,
+  'vlan-macs': vlanMacs,
+  migration,
+  hotplug,
+  'qos-quarter-cpu': qosQuarterCpu,
+  'tcp-stream-external-to-guest': tcpStreamExternalToGuest,
 };
 
 export type ProfileOrigin = 'builtin' | 'imported' | 'file' | 'source';

@@ -39,6 +39,8 @@ export interface HostFacts {
   tools: Record<ToolName, ToolFact>;
   busyboxStatic: boolean | null;
   headers: { libelf: boolean; openssl: boolean };
+  // conditions.qos: the hierarchy with the cpu controller (null: none); absent when not gathered
+  cpuCgroup?: { version: 1 | 2; path: string } | null;
 }
 
 export type KvmKind = 'hardware' | 'nested-or-software' | 'unavailable';
@@ -215,6 +217,20 @@ export function evaluateHost(facts: HostFacts): DoctorReport {
           fix: 'apt-get install -y libssl-dev',
         },
   );
+  if (facts.cpuCgroup !== undefined) {
+    checks.push(
+      facts.cpuCgroup
+        ? { id: 'cgroup-cpu', label: 'cgroup cpu controller', required: false, status: 'ok', detail: `cgroup v${facts.cpuCgroup.version} at ${facts.cpuCgroup.path}` }
+        : {
+            id: 'cgroup-cpu',
+            label: 'cgroup cpu controller',
+            required: false,
+            status: 'warn',
+            detail: 'no mounted cgroup hierarchy has it: profiles with conditions.qos.cpuQuotaPercent will refuse to run',
+            fix: 'echo +cpu > /sys/fs/cgroup/cgroup.subtree_control (cgroup v2), or mount -t cgroup -o cpu cgroup /sys/fs/cgroup/cpu (v1)',
+          },
+    );
+  }
 
   const ok = checks.every((c) => !c.required || c.status === 'ok');
   return { ok, kvm, accel: kvm === 'hardware' ? 'kvm' : 'tcg', checks };

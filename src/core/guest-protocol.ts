@@ -11,6 +11,8 @@ export const markers = {
   runEnd: `${MARKER_PREFIX}-RUN-END`,
   done: `${MARKER_PREFIX}-DONE`,
   error: `${MARKER_PREFIX}-ERROR`,
+  // hotplug: the NIC came back and /init configured it again
+  linkUp: `${MARKER_PREFIX}-LINK-UP`,
 } as const;
 
 // server: netserver, then wait to be killed; client: run netperf, print, power off;
@@ -34,6 +36,19 @@ export interface GuestJob {
   // client: the netserver to wait for before the first run
   serverIp?: string;
   runs?: readonly GuestRun[];
+  // 802.1Q sub-interfaces eth0.<vid>, each with its address (netmask as eth0's)
+  vlans?: readonly { vid: number; ip: string }[];
+  // macvlan sub-interfaces of eth0, each with its own MAC and address
+  extraMacs?: readonly { mac: string; ip: string }[];
+  // hotplug: /init watches for eth0 to go and come back, configures it again and says so
+  watchNic?: boolean;
+}
+
+const IPV4_RE = /^\d{1,3}(\.\d{1,3}){3}$/;
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+
+function checkJobValue(ok: boolean, what: string, value: unknown): void {
+  if (!ok) throw new InternalError(`guest job ${what} ${JSON.stringify(value)} cannot travel on the kernel command line`);
 }
 
 // x86 COMMAND_LINE_SIZE is 2048 bytes including the terminating NUL.
@@ -45,6 +60,16 @@ export function encodeGuestJob(job: GuestJob): string[] {
   if (job.ip !== undefined) words.push(`kbisect.ip=${job.ip}`);
   if (job.netmask !== undefined) words.push(`kbisect.mask=${job.netmask}`);
   if (job.serverIp !== undefined) words.push(`kbisect.server=${job.serverIp}`);
+  if (job.watchNic === true) words.push('kbisect.hotplug=1');
+  // kbisect.vlans=10/10.77.100.2,20/10.77.101.2  kbisect.macs=52:54:00:78:02:01/10.77.0.101,...
+  if (job.vlans !== undefined && job.vlans.length > 0) {
+    for (const v of job.vlans) checkJobValue(Number.isInteger(v.vid) && v.vid >= 1 && v.vid <= 4094 && IPV4_RE.test(v.ip), 'VLAN', v);
+    words.push(`kbisect.vlans=${job.vlans.map((v) => `${v.vid}/${v.ip}`).join(',')}`);
+  }
+  if (job.extraMacs !== undefined && job.extraMacs.length > 0) {
+    for (const m of job.extraMacs) checkJobValue(MAC_RE.test(m.mac) && IPV4_RE.test(m.ip), 'extra MAC', m);
+    words.push(`kbisect.macs=${job.extraMacs.map((m) => `${m.mac}/${m.ip}`).join(',')}`);
+  }
   (job.runs ?? []).forEach((run, i) => {
     for (const word of [run.test, ...run.netperfArgs]) {
       if (word === '' || /[\s:"]/.test(word)) {
@@ -70,6 +95,7 @@ export type ConsoleEvent =
   | { kind: 'run-begin'; test: string; rep: number }
   | { kind: 'run-end'; test: string; rep: number; exitCode: number }
   | { kind: 'done'; uptimeS: number | null }
+  | { kind: 'link-up'; uptimeS: number | null }
   | { kind: 'guest-error'; message: string }
   | { kind: 'panic'; line: string }
   | { kind: 'oops'; line: string }
@@ -112,6 +138,8 @@ export function parseConsoleLine(rawLine: string): ConsoleEvent {
         return { kind: 'done', uptimeS: numberOrNull(f.get('uptime')) };
       case markers.error:
         return { kind: 'guest-error', message: rest.trim() };
+      case markers.linkUp:
+        return { kind: 'link-up', uptimeS: numberOrNull(f.get('uptime')) };
       default:
         break;
     }
@@ -157,6 +185,9 @@ export function applyConsoleEvent(state: ConsoleState, event: ConsoleEvent): Con
     }
     case 'done':
       return { ...state, done: true };
+    case 'link-up':
+      // counted by whoever hot-plugged the NIC (app/measure-boot.ts)
+      return state;
     case 'guest-error':
       return state.failure ? state : { ...state, failure: { kind: 'guest-error', text: event.message } };
     case 'panic':

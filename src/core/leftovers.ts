@@ -1,5 +1,5 @@
-// What `kbisect doctor --cleanup` removes: namespaces and run directories with
-// kbisect's prefix whose owning process is gone. A namespace of a run that is
+// What `kbisect doctor --cleanup` removes: namespaces, qos cgroups and run
+// directories with kbisect's prefix whose owning process is gone. A namespace of a run that is
 // still going is left alone; one whose pid now belongs to something else is
 // a leftover (the pid was reused).
 

@@ -47,9 +47,9 @@ describe('built-in profiles', () => {
     }
   });
 
-  it('covers the three topologies and a vhost variant', async () => {
+  it('covers the topologies (the external-to-guest one among them) and a vhost variant', async () => {
     const { profiles } = await listProfiles();
-    expect(new Set(profiles.map((p) => p.profile.topology))).toEqual(new Set(['guest-to-host', 'host-to-guest', 'guest-to-guest']));
+    expect(new Set(profiles.map((p) => p.profile.topology))).toEqual(new Set(['guest-to-host', 'host-to-guest', 'guest-to-guest', 'external-to-guest']));
     expect(profiles.filter((p) => p.profile.nic.vhost).map((p) => p.profile.name)).toEqual(['tcp-stream-host-to-guest-vhost']);
   });
 

@@ -40,14 +40,21 @@ describe('doctor --probe and --cleanup output', () => {
   });
 
   it('lists what was removed and what was kept', () => {
-    expect(formatCleanupReport({ removedNamespaces: [], removedRunDirs: [], kept: [], errors: [] })).toMatch(/^nothing to clean up/);
+    expect(formatCleanupReport({ removedNamespaces: [], removedRunDirs: [], removedCgroups: [], kept: [], errors: [] })).toMatch(/^nothing to clean up/);
     expect(
       formatCleanupReport({
         removedNamespaces: [{ name: 'kbisect-100-aaaaaa', why: 'owner pid 100 is gone', killedPids: [123] }],
         removedRunDirs: [],
+        removedCgroups: [{ name: '/sys/fs/cgroup/cpu/kbisect-100-cccccc', why: 'owner pid 100 is gone' }],
         kept: [{ name: 'kbisect-200-bbbbbb', why: 'run still going (pid 200)' }],
         errors: [],
       }),
-    ).toBe('  removed  kbisect-100-aaaaaa  owner pid 100 is gone; killed pid 123\n  kept     kbisect-200-bbbbbb  run still going (pid 200)');
+    ).toBe(
+      [
+        '  removed  kbisect-100-aaaaaa                     owner pid 100 is gone; killed pid 123',
+        '  removed  /sys/fs/cgroup/cpu/kbisect-100-cccccc  qos cgroup: owner pid 100 is gone',
+        '  kept     kbisect-200-bbbbbb                     run still going (pid 200)',
+      ].join('\n'),
+    );
   });
 });

@@ -7,15 +7,17 @@
 #   @P@-RUN-END test=<t> rep=<n> rc=<exit> uptime=<s>
 #   @P@-DONE uptime=<s>                     client finished; powering off
 #   @P@-ERROR <text>                        the job cannot be done
+#   @P@-LINK-UP uptime=<s>                  hotplug: eth0 came back and is configured again
 # Words: kbisect.role=server|client|probe|shell  kbisect.ip=<addr> kbisect.mask=<netmask>
-#        kbisect.server=<ip>  kbisect.runN=<test>:<reps>:<netperf arg>:<netperf arg>...
+#        kbisect.server=<ip>  kbisect.hotplug=1 (server: watch eth0)  kbisect.runN=<test>:<reps>:<netperf arg>:<netperf arg>...
+#        kbisect.vlans=<vid>/<ip>,...  (802.1Q eth0.<vid>)  kbisect.macs=<mac>/<ip>,...  (macvlan mvN)
 # Power-off is `reboot -f`: QEMU runs with -no-reboot, so the VM exits.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t devtmpfs devtmpfs /dev
 set -f
 
-ROLE=server IP= MASK=255.255.255.0 SERVER= RUNS=
+ROLE=server IP= MASK=255.255.255.0 SERVER= RUNS= VLANS= MACS= HOTPLUG=
 read -r CMDLINE < /proc/cmdline
 for w in $CMDLINE; do
   case "$w" in
@@ -23,6 +25,9 @@ for w in $CMDLINE; do
     kbisect.ip=*) IP=${w#*=} ;;
     kbisect.mask=*) MASK=${w#*=} ;;
     kbisect.server=*) SERVER=${w#*=} ;;
+    kbisect.hotplug=*) HOTPLUG=${w#*=} ;;
+    kbisect.vlans=*) VLANS=${w#*=} ;;
+    kbisect.macs=*) MACS=${w#*=} ;;
     kbisect.run[0-9]*=*) RUNS="$RUNS ${w#*=}" ;;
   esac
 done
@@ -40,6 +45,19 @@ fail() {
 # one fork: every busybox applet run costs ~10-40 ms under TCG
 if [ "$ROLE" = server ] || [ "$ROLE" = client ]; then
   [ -n "$IP" ] && ifconfig eth0 "$IP" netmask "$MASK" up || fail "network setup failed (kbisect.ip=$IP kbisect.mask=$MASK)"
+  IFS=,
+  for v in $VLANS; do
+    ip link add link eth0 name "eth0.${v%%/*}" type vlan id "${v%%/*}" && ifconfig "eth0.${v%%/*}" "${v#*/}" netmask "$MASK" up ||
+      fail "VLAN ${v%%/*} setup failed (does the kernel have CONFIG_VLAN_8021Q?)"
+  done
+  n=0
+  for m in $MACS; do
+    n=$((n + 1))
+    ip link add link eth0 name "mv$n" address "${m%%/*}" type macvlan && ifconfig "mv$n" "${m#*/}" netmask "$MASK" up ||
+      fail "extra MAC ${m%%/*} setup failed (does the kernel have CONFIG_MACVLAN?)"
+  done
+  IFS=' 	
+'
 fi
 
 case "$ROLE" in
@@ -56,6 +74,29 @@ server)
   done
   read -r UP _ < /proc/uptime
   echo "@P@-READY uptime=$UP role=server"
+  if [ "$HOTPLUG" = 1 ]; then
+    # the host unplugs and re-plugs the NIC: when eth0 is back, configure it and say so.
+    # Polled from /proc/net/dev every 50 ms with builtins only (read -t on a fifo sleeps
+    # without a fork), so the watch costs the guest next to nothing between hotplugs.
+    NSPID=$!
+    mkfifo /tmp/tick && exec 3<> /tmp/tick
+    up=1
+    while kill -0 "$NSPID" 2> /dev/null; do
+      have=0
+      while read -r dev _; do
+        case "$dev" in eth0:*) have=1 && break ;; esac
+      done < /proc/net/dev
+      if [ $have = 0 ]; then
+        up=0
+      elif [ $up = 0 ]; then
+        ifconfig eth0 "$IP" netmask "$MASK" up || fail "eth0 came back but could not be configured"
+        up=1
+        read -r UP _ < /proc/uptime
+        echo "@P@-LINK-UP uptime=$UP"
+      fi
+      read -t 0.05 -u 3 _
+    done
+  fi
   wait
   fail "netserver exited" ;;
 client)

@@ -51,9 +51,10 @@ export function formatCleanupReport(r: CleanupReport): string {
   const rows: string[][] = [];
   for (const n of r.removedNamespaces) rows.push(['removed', n.name, `${n.why}${n.killedPids.length ? `; killed pid ${n.killedPids.join(', ')}` : ''}`]);
   for (const d of r.removedRunDirs) rows.push(['removed', d, 'run directory of a dead run']);
+  for (const c of r.removedCgroups) rows.push(['removed', c.name, `qos cgroup: ${c.why}`]);
   for (const k of r.kept) rows.push(['kept', k.name, k.why]);
   for (const e of r.errors) rows.push(['ERROR', e, '']);
-  return rows.length === 0 ? 'nothing to clean up: no kbisect namespaces or run directories on this host' : formatTable(rows);
+  return rows.length === 0 ? 'nothing to clean up: no kbisect namespaces, cgroups or run directories on this host' : formatTable(rows);
 }
 
 // Renders `doctor --executor slurm`: one row per check, a fix line under each problem.

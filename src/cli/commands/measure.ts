@@ -2,6 +2,7 @@
 // times, run the profile's netperf tests, print per boot and per test the runs
 // and their median, and a summary (median, MAD, CV, boot-to-ready).
 import type { CommandModule } from 'yargs';
+import { formatMigrationRun } from '../../core/conditions/migration.ts';
 import { kernelFromImage, measureKernel, measureRevision, type BootOutcome, type MeasureProgress, type MeasureResult } from '../../app/measure.ts';
 import { UserError } from '../../core/errors.ts';
 import { formatBuildProgress, formatBuildResult } from './build.ts';
@@ -42,6 +43,7 @@ export function formatBoot(b: BootOutcome, boots: number): string {
     s.warmup.length > 0 ? `warm-up ${s.warmup.map(formatNumber).join(' ')}` : '',
   ]);
   lines.push(formatTable(rows, '    '));
+  for (const m of b.migration ?? []) lines.push(`    ${formatMigrationRun(m)}`);
   return lines.join('\n');
 }
 

@@ -27,6 +27,9 @@ export interface BootPlan {
   recordedCmdline: number;
   // host-to-guest: the address the host-side netperf targets
   hostTarget: string | null;
+  // where the host-side netperf (client null) or netserver (a client guest) runs: the
+  // bridge's namespace, or the external peer's namespace behind the veth
+  hostSide: 'bridge' | 'peer';
 }
 
 // Runs of each test in one boot: the warm-up ones, then the judged ones.
@@ -42,8 +45,13 @@ export function planGuestRuns(profile: Profile, targetIp: string, netperfArgs: N
 
 // Who runs what: guest-to-host has one client guest; host-to-guest one server
 // guest and netperf on the host side; guest-to-guest a server guest, then a client.
-export function planBoot(profile: Profile, network: { hostIp: string; guestIps: readonly string[] }, netperfArgs: NetperfArgsBuilder): BootPlan {
+export function planBoot(
+  profile: Profile,
+  network: { hostIp: string; guestIps: readonly string[]; peerIp?: string },
+  netperfArgs: NetperfArgsBuilder,
+): BootPlan {
   const firstGuestIp = network.guestIps[0] ?? '';
+  const peerIp = network.peerIp ?? '';
   switch (profile.topology) {
     case 'guest-to-host':
       return {
@@ -51,15 +59,27 @@ export function planBoot(profile: Profile, network: { hostIp: string; guestIps: 
         client: 0,
         recordedCmdline: 0,
         hostTarget: null,
+        hostSide: 'bridge',
       };
     case 'host-to-guest':
-      return { guests: [{ role: 'server' }], client: null, recordedCmdline: 0, hostTarget: firstGuestIp };
+      return { guests: [{ role: 'server' }], client: null, recordedCmdline: 0, hostTarget: firstGuestIp, hostSide: 'bridge' };
+    case 'external-to-guest':
+      return { guests: [{ role: 'server' }], client: null, recordedCmdline: 0, hostTarget: firstGuestIp, hostSide: 'peer' };
+    case 'guest-to-external':
+      return {
+        guests: [{ role: 'client', serverIp: peerIp, runs: planGuestRuns(profile, peerIp, netperfArgs) }],
+        client: 0,
+        recordedCmdline: 0,
+        hostTarget: null,
+        hostSide: 'peer',
+      };
     case 'guest-to-guest':
       return {
         guests: [{ role: 'server' }, { role: 'client', serverIp: firstGuestIp, runs: planGuestRuns(profile, firstGuestIp, netperfArgs) }],
         client: 1,
         recordedCmdline: 1,
         hostTarget: null,
+        hostSide: 'bridge',
       };
     default:
       return assertNever(profile.topology, 'topology');

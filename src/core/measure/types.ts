@@ -1,6 +1,8 @@
 // What one measurement of one kernel produces: samples grouped by boot (the
 // unit the statistics run on), a boot failure as a value, and the stamps that
 // say what was measured where (kernel image, profile, host, accelerator).
+import type { HotplugCycle } from '../conditions/hotplug.ts';
+import type { MigrationRun } from '../conditions/migration.ts';
 import type { Metric, NetperfTestType } from '../profile/index.ts';
 
 export type Accel = 'kvm' | 'tcg';
@@ -67,7 +69,17 @@ export interface BootTimings {
 }
 
 export type BootOutcome =
-  | { kind: 'ok'; bootIndex: number; readyMs: number; timings: BootTimings; tests: TestSamples[] }
+  | {
+      kind: 'ok';
+      bootIndex: number;
+      readyMs: number;
+      timings: BootTimings;
+      tests: TestSamples[];
+      // conditions.migration: one record per netperf run, in run order (warm-up included)
+      migration?: MigrationRun[];
+      // conditions.hotplug: one record per unplug + re-plug of the NIC, in order
+      hotplug?: HotplugCycle[];
+    }
   | {
       kind: 'boot-failed';
       bootIndex: number;
@@ -76,6 +88,8 @@ export type BootOutcome =
       reason: string;
       consoleTail: string;
       readyMs?: number;
+      // conditions.migration: the runs' records up to the failure (what each migration did)
+      migration?: MigrationRun[];
     };
 
 export interface MeasureResult {

@@ -47,5 +47,6 @@ export function profileToDocument(profile: Profile): Record<string, unknown> {
     kernel: { fragment: [...profile.kernel.fragment] },
     sampling: { ...profile.sampling },
     minEffect: profile.minEffect,
+    ...(profile.conditions === undefined ? {} : { conditions: structuredClone(profile.conditions) }),
   };
 }

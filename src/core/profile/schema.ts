@@ -7,7 +7,7 @@ import { EVERY_PROBLEM, bool, expecting, fieldsOf, intIn, oneOf, text } from '..
 import { profileDefaults } from './defaults.ts';
 import { FILE_LINE_DESCRIPTION, FILE_LINE_PATTERN, fragmentSchema } from './fragment.ts';
 import { testsSchema } from './test-schema.ts';
-import { guestCount, nicOffloads, PROFILE_SCHEMA_VERSION, topologies, type NicOffload, type Profile, type ProfileSampling } from './types.ts';
+import { guestCount, nicOffloads, PROFILE_SCHEMA_VERSION, topologies, type NicOffload, type Profile, type ProfileNic, type ProfileSampling } from './types.ts';
 
 // a profile's name, or SOURCE/NAME for a profile of a team source
 const NAME_RE = /^(?:[a-z0-9][a-z0-9._-]{0,63}\/)?[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -19,6 +19,10 @@ const RESERVED_PARAMS = ['init', 'rdinit', 'console', 'earlyprintk'];
 // minEffect as a percentage: "5%", "2.5 %"
 const PERCENT_RE = /^\s*\d+(\.\d+)?\s*%\s*$/;
 const MAX_CMDLINE = 1024;
+// each VLAN and extra MAC is one more interface and address in the guest and one more reachability probe per migration
+const MAX_VLANS = 8;
+const MAX_EXTRA_MACS = 8;
+const DEFAULT_REACH_TIMEOUT_S = 2;
 
 // Kernel parameters the guest gets besides kbisect's own (kbisect.*).
 function checkCmdline(cmdline: string, ctx: z.RefinementCtx): void {
@@ -92,10 +96,83 @@ export const nicSchema = z
     queues: intIn(1, 64).default(profileDefaults.nic.queues),
     mrgRxbuf: bool().default(profileDefaults.nic.mrgRxbuf).meta({ description: 'mergeable receive buffers' }),
     offloads: offloadsSchema,
+    vlans: z
+      .array(intIn(1, 4094), { error: expecting('a list of 802.1Q VLAN ids (1-4094)') })
+      .max(MAX_VLANS, { error: expecting(`at most ${MAX_VLANS} VLAN ids`) })
+      .refine((ids) => new Set(ids).size === ids.length, { error: (issue) => `expected distinct VLAN ids, got ${describeValue(issue.input)}` })
+      .optional()
+      .meta({ description: "802.1Q sub-interfaces of the guest's NIC, each with its own address; netperf runs over the first" }),
+    extraMacs: intIn(0, MAX_EXTRA_MACS)
+      .optional()
+      .meta({ description: "more MAC addresses on the guest's NIC (macvlan sub-interfaces in the guest, each with its own address)" }),
   })
+  // none (an empty list, 0) is the same as absent: no key, and the hash of a profile without them stays what it was
+  .transform(({ vlans, extraMacs, ...nic }): ProfileNic => ({
+    ...nic,
+    ...(vlans === undefined || vlans.length === 0 ? {} : { vlans }),
+    ...(extraMacs === undefined || extraMacs === 0 ? {} : { extraMacs }),
+  }))
   .prefault({});
 
 export const kernelSchema = z.strictObject({ fragment: fragmentSchema }).prefault({});
+
+// conditions.qos: a CPU quota for QEMU (cgroup) and a rate limit on the tap (tc); at least one.
+export const qosSchema = z
+  .strictObject({
+    cpuQuotaPercent: intIn(1, 6400)
+      .optional()
+      .meta({ description: 'percent of one host CPU all of QEMU (every thread) may use: 25 = a quarter of a CPU (cgroup cpu.max, or cpu.cfs_quota_us on cgroup v1)' }),
+    tapRateMbit: intIn(1, 100_000).optional().meta({ description: "rate limit (Mbit/s, tc tbf) on the guest's tap: what the guest receives" }),
+  })
+  .superRefine((raw, ctx) => {
+    const f = fieldsOf(raw);
+    if (f.cpuQuotaPercent === undefined && f.tapRateMbit === undefined) {
+      ctx.addIssue({ code: 'custom', input: raw, message: 'expected cpuQuotaPercent, tapRateMbit or both, got neither' });
+    }
+  }, EVERY_PROBLEM)
+  .transform((q) => ({
+    ...(q.cpuQuotaPercent === undefined ? {} : { cpuQuotaPercent: q.cpuQuotaPercent }),
+    ...(q.tapRateMbit === undefined ? {} : { tapRateMbit: q.tapRateMbit }),
+  }));
+
+// conditions.hotplug: the NIC is unplugged and plugged back before every `every`-th netperf run.
+export const hotplugSchema = z
+  .strictObject({
+    every: intIn(1, 1000)
+      .default(1)
+      .meta({ description: 'unplug and re-plug the NIC before every Nth netperf run of a boot (1: before each run)' }),
+  })
+  .nullable()
+  .transform((h) => h ?? { every: 1 });
+
+// conditions.migration: live-migrate the guest between two QEMU processes every intervalS during each run.
+export const migrationSchema = z
+  .strictObject({
+    intervalS: intIn(1, 3600).meta({ description: 'seconds between the starts of two migrations (back and forth) during each netperf run' }),
+    reachTimeoutS: intIn(1, 60)
+      .default(DEFAULT_REACH_TIMEOUT_S)
+      .meta({ description: 'after each migration: how long every MAC and VLAN of the guest may take to answer a ping again' }),
+  })
+  .superRefine((raw, ctx) => {
+    const { intervalS, reachTimeoutS } = fieldsOf(raw);
+    const reach = reachTimeoutS ?? DEFAULT_REACH_TIMEOUT_S;
+    if (Number.isInteger(intervalS) && Number.isInteger(reach) && (reach as number) >= (intervalS as number)) {
+      ctx.addIssue({ code: 'custom', path: ['reachTimeoutS'], input: reach, message: `expected less than intervalS (${intervalS}), got ${describeValue(reach)}` });
+    }
+  }, EVERY_PROBLEM);
+
+export const conditionsSchema = z
+  .strictObject({
+    qos: qosSchema.optional(),
+    hotplug: hotplugSchema.optional(),
+    migration: migrationSchema.optional(),
+  })
+  .transform((c) => ({
+    ...(c.qos === undefined ? {} : { qos: c.qos }),
+    ...(c.hotplug === undefined ? {} : { hotplug: c.hotplug }),
+    ...(c.migration === undefined ? {} : { migration: c.migration }),
+  }))
+  .meta({ description: 'what happens to the guest while netperf runs (absent: a plain run)' });
 
 export const samplingSchema = z
   .strictObject({
@@ -168,6 +245,7 @@ const profileFields = z
     kernel: kernelSchema,
     sampling: samplingSchema,
     minEffect: minEffectSchema,
+    conditions: conditionsSchema.optional(),
   })
   .meta({
     title: 'kbisect measurement profile',
@@ -195,8 +273,41 @@ function checkPinning(rawProfile: unknown, ctx: z.RefinementCtx): void {
   }
 }
 
+// Migration moves the guest between two QEMU processes: netperf must run on the
+// host side, where it outlives them (a client guest's console moves with it).
+function checkMigrationTopology(rawProfile: unknown, ctx: z.RefinementCtx): void {
+  const raw = fieldsOf(rawProfile);
+  if (fieldsOf(raw.conditions).migration === undefined || raw.topology === undefined || raw.topology === 'host-to-guest') return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['conditions', 'migration'],
+    input: raw.topology,
+    message: `expected topology host-to-guest (netperf on the host side, which outlives both QEMU processes), got ${describeValue(raw.topology)}`,
+  });
+}
+
 // `extends` was resolved before (app/profiles.ts): the profile itself has no parent.
-export const profileSchema = profileFields.superRefine(checkPinning, EVERY_PROBLEM).transform(({ extends: _parent, ...p }): Profile => p);
+// Hotplug cycles the NIC between host-side netperf runs: netperf must run outside the guest.
+function checkHotplug(rawProfile: unknown, ctx: z.RefinementCtx): void {
+  const raw = fieldsOf(rawProfile);
+  const conditions = fieldsOf(raw.conditions);
+  if (conditions.hotplug === undefined) return;
+  if (raw.topology !== undefined && raw.topology !== 'host-to-guest' && raw.topology !== 'external-to-guest') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['conditions', 'hotplug'],
+      input: raw.topology,
+      message: `expected topology host-to-guest or external-to-guest (netperf outside the guest, so the NIC can be cycled between runs), got ${describeValue(raw.topology)}`,
+    });
+  }
+}
+
+export const profileSchema = profileFields
+  .superRefine(checkPinning, EVERY_PROBLEM)
+  .superRefine(checkMigrationTopology, EVERY_PROBLEM)
+  .superRefine(checkHotplug, EVERY_PROBLEM)
+  // an absent (or empty) conditions section leaves no key: the hash of a plain profile stays what it was
+  .transform(({ extends: _parent, conditions, ...p }): Profile => (conditions === undefined || Object.keys(conditions).length === 0 ? p : { ...p, conditions }));
 
 // The JSON Schema (draft-07, which editors' YAML plugins read) of a profile as written in YAML.
 // A file that `extends` another needs only `schema` and what it changes; its

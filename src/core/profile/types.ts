@@ -20,10 +20,13 @@ export function naturalHigherIsBetter(metric: Metric): boolean {
   return metric === 'throughput' || metric === 'transaction-rate';
 }
 
-export const topologies = ['guest-to-host', 'host-to-guest', 'guest-to-guest'] as const;
+export const topologies = ['guest-to-host', 'host-to-guest', 'guest-to-guest', 'external-to-guest', 'guest-to-external'] as const;
 // guest-to-host: netperf runs in the guest, netserver on the host side of the namespace;
 // host-to-guest: netperf on the host side, netserver in the guest;
-// guest-to-guest: two guests on one bridge, netperf in the second, netserver in the first.
+// guest-to-guest: two guests on one bridge, netperf in the second, netserver in the first;
+// external-to-guest / guest-to-external: the peer (netperf, resp. netserver) is a
+// second namespace joined to the bridge by a veth pair, standing for another
+// machine on the LAN: its traffic is bridged, never addressed to the bridge itself.
 export type Topology = (typeof topologies)[number];
 
 // virtio-net-pci device properties a profile may switch (QEMU's own names).
@@ -39,6 +42,8 @@ export const nicOffloads = [
   'host_tso6',
   'host_ecn',
   'host_ufo',
+  // VLAN filtering in the device (the guest programs it when it has 802.1Q)
+  'ctrl_vlan',
 ] as const;
 export type NicOffload = (typeof nicOffloads)[number];
 
@@ -73,6 +78,11 @@ export interface ProfileNic {
   queues: number;
   mrgRxbuf: boolean;
   offloads: Partial<Record<NicOffload, boolean>>;
+  // 802.1Q sub-interfaces of the guest's NIC (absent: none, and no key in the hash);
+  // netperf runs over the first
+  vlans?: number[];
+  // more MAC addresses on the guest's NIC (macvlan sub-interfaces, each with its own address)
+  extraMacs?: number;
 }
 
 export interface ProfileSampling {
@@ -87,6 +97,35 @@ export interface ProfileSampling {
   referenceEvery: number;
 }
 
+// qos: every QEMU process of a boot in a cgroup with a CPU quota, optionally a
+// rate limit on the guest's tap (tc tbf inside the namespace).
+export interface ProfileQos {
+  // percent of one host CPU the QEMU process (all its threads) may use: 25 = a quarter of a CPU
+  cpuQuotaPercent?: number;
+  // egress rate of the tap (what reaches the guest), in Mbit/s
+  tapRateMbit?: number;
+}
+
+// hotplug: unplug the virtio-net device and plug it back before every `every`-th netperf run.
+export interface ProfileHotplug {
+  every: number;
+}
+
+// migration: during each netperf run, live-migrate the guest between two QEMU
+// processes on this host, back and forth every intervalS.
+export interface ProfileMigration {
+  intervalS: number;
+  // after each migration: how long every MAC and VLAN of the guest may take to answer again
+  reachTimeoutS: number;
+}
+
+// What happens to the guest while netperf runs; absent = a plain run (and no key in the hash).
+export interface ProfileConditions {
+  qos?: ProfileQos;
+  hotplug?: ProfileHotplug;
+  migration?: ProfileMigration;
+}
+
 export interface Profile {
   schema: typeof PROFILE_SCHEMA_VERSION;
   name: string;
@@ -99,6 +138,7 @@ export interface Profile {
   sampling: ProfileSampling;
   // smallest relative change the user cares about (0.05 = 5 %)
   minEffect: number;
+  conditions?: ProfileConditions;
 }
 
 export interface ProfileValidation {

@@ -51,11 +51,35 @@ describe('planBoot', () => {
       client: 0,
       recordedCmdline: 0,
       hostTarget: null,
+      hostSide: 'bridge',
     });
   });
 
   it('host-to-guest: one server guest, netperf on the host side against it', () => {
-    expect(planBoot(profileWith('host-to-guest'), network, args)).toEqual({ guests: [{ role: 'server' }], client: null, recordedCmdline: 0, hostTarget: '10.77.0.2' });
+    expect(planBoot(profileWith('host-to-guest'), network, args)).toEqual({
+      guests: [{ role: 'server' }],
+      client: null,
+      recordedCmdline: 0,
+      hostTarget: '10.77.0.2',
+      hostSide: 'bridge',
+    });
+  });
+
+  it('external-to-guest: one server guest, netperf in the peer namespace against it', () => {
+    expect(planBoot(profileWith('external-to-guest'), { ...network, peerIp: '10.77.0.200' }, args)).toEqual({
+      guests: [{ role: 'server' }],
+      client: null,
+      recordedCmdline: 0,
+      hostTarget: '10.77.0.2',
+      hostSide: 'peer',
+    });
+  });
+
+  it('guest-to-external: one client guest aimed at the peer, netserver in the peer namespace', () => {
+    const plan = planBoot(profileWith('guest-to-external'), { ...network, peerIp: '10.77.0.200' }, args);
+    expect(plan.guests.map((g) => [g.role, g.serverIp])).toEqual([['client', '10.77.0.200']]);
+    expect(plan.guests[0]?.runs?.[1]?.netperfArgs).toEqual(['TCP_STREAM', '10.77.0.200']);
+    expect([plan.client, plan.hostTarget, plan.hostSide]).toEqual([0, null, 'peer']);
   });
 
   it('guest-to-guest: the server guest first, then the client aimed at it', () => {

@@ -16,6 +16,8 @@ import {
   type NicOffload,
   type Profile,
   type ProfileGuest,
+  type ProfileHotplug,
+  type ProfileQos,
   type ProfileNic,
   type ProfileSampling,
   type ProfileTest,
@@ -33,6 +35,11 @@ const PINNED: Readonly<Record<string, string>> = {
   'tcp-stream-host-to-guest': '627a9edcc2a0f3b2475df44a86ba21e3d2387b70764dc2427eb5957e13185dad',
   'tcp-stream-host-to-guest-vhost': '4d8a3bb3a11afbe75f0faff6f2a2fadc50290956e8e69a664f6705ca0b102882',
   'udp-rr-small': '4011a01b55f54c644200b8821158592a30f301c3b2a289677ec7a7fdec7e88db',
+  'vlan-macs': '637657e08fe8f9b962a7f5efada17ce0034c3322411441ed0a6b3c44b0be748c',
+  migration: '279922c2ee6f8d8a7d88e9345551a0192ac2c199777add69670c09b62d76b3c0',
+  hotplug: 'b145b49538ce91698772189c9ee8f36eb5dd3692c7e5ecd088be378300be0f41',
+  'qos-quarter-cpu': '66dfa7824fc3c39850e787b1135260de6ae5bbd1a1bd0ad16eea9eeb28dc2404',
+  'tcp-stream-external-to-guest': '3c345a02eff61ec799f903f3f59b29586321aad91f2da21c10ad7902cb02fcbd',
 };
 
 describe('shipped profiles', () => {
@@ -59,7 +66,8 @@ function maximal(): Profile {
       schema: 1,
       name: 'all-fields',
       description: 'every field set',
-      topology: 'guest-to-host',
+      // conditions (hotplug, migration) need netperf outside the guest
+      topology: 'host-to-guest',
       tests: [
         { name: 'rr', type: 'TCP_RR', durationS: 5, requestBytes: 64, responseBytes: 128, nodelay: true, metric: 'mean-latency' },
         { name: 'stream', type: 'TCP_STREAM', durationS: 10, messageBytes: 1400 },
@@ -69,6 +77,7 @@ function maximal(): Profile {
       kernel: { fragment: ['CONFIG_VIRTIO_NET=y', 'CONFIG_PVH=y'] },
       sampling: { runsPerBoot: 4, warmupRuns: 1, minBoots: 3, maxBoots: 8, referenceEvery: 2 },
       minEffect: 0.05,
+      conditions: { qos: { cpuQuotaPercent: 25, tapRateMbit: 500 }, hotplug: { every: 2 } },
     },
     'all-fields.yaml',
   );
@@ -88,7 +97,7 @@ const TOP: Record<keyof Profile, Mutation<Profile> | Row> = {
   name: 'excluded',
   description: 'excluded',
   topology: (p) => {
-    p.topology = 'host-to-guest';
+    p.topology = 'external-to-guest';
   },
   tests: 'nested',
   guest: 'nested',
@@ -98,6 +107,7 @@ const TOP: Record<keyof Profile, Mutation<Profile> | Row> = {
   minEffect: (p) => {
     p.minEffect = 0.1;
   },
+  conditions: 'nested',
 };
 
 const TEST: Record<keyof ProfileTest, Mutation<ProfileTest>> = {
@@ -124,6 +134,17 @@ const NIC: Record<keyof ProfileNic, Mutation<ProfileNic> | Row> = {
   queues: (n) => void (n.queues += 1),
   mrgRxbuf: (n) => void (n.mrgRxbuf = !n.mrgRxbuf),
   offloads: 'nested',
+  vlans: (n) => void (n.vlans = [...(n.vlans ?? []), 42]),
+  extraMacs: (n) => void (n.extraMacs = (n.extraMacs ?? 0) + 1),
+};
+
+const QOS: Record<keyof ProfileQos, Mutation<ProfileQos>> = {
+  cpuQuotaPercent: (q) => void (q.cpuQuotaPercent = (q.cpuQuotaPercent ?? 100) + 1),
+  tapRateMbit: (q) => void (q.tapRateMbit = (q.tapRateMbit ?? 100) + 1),
+};
+
+const HOTPLUG: Record<keyof ProfileHotplug, Mutation<ProfileHotplug>> = {
+  every: (h) => void (h.every += 1),
 };
 
 const KERNEL: Record<keyof Profile['kernel'], Mutation<Profile['kernel']>> = {
@@ -163,6 +184,8 @@ const CASES: Case[] = [
   ...rows<ProfileNic['offloads']>('nic.offloads.', OFFLOADS, (p) => [p.nic.offloads]),
   ...rows<Profile['kernel']>('kernel.', KERNEL, (p) => [p.kernel]),
   ...rows<ProfileSampling>('sampling.', SAMPLING, (p) => [p.sampling]),
+  ...rows<ProfileQos>('conditions.qos.', QOS, (p) => [p.conditions!.qos!]),
+  ...rows<ProfileHotplug>('conditions.hotplug.', HOTPLUG, (p) => [p.conditions!.hotplug!]),
 ];
 
 // Every leaf of a value as a path: tests[0].durationS, nic.offloads.csum, ...

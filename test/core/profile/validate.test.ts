@@ -69,9 +69,9 @@ describe('validateProfile', () => {
     ['wrong type', (r) => ({ ...r, nic: { queues: 'two' } }), 'profiles/x.yaml: nic.queues: expected an integer between 1 and 64, got "two"'],
     ['out of range', (r) => ({ ...r, guest: { memoryMiB: 16 } }), 'profiles/x.yaml: guest.memoryMiB: expected an integer between 64 and 65536, got 16'],
     ['unknown key, close to a known one', (r) => ({ ...r, nic: { queue: 2 } }), 'profiles/x.yaml: nic.queue: unknown key (did you mean "queues"?)'],
-    ['unknown key, far from any', (r) => ({ ...r, colour: 'red' }), 'profiles/x.yaml: colour: unknown key (expected one of: schema, name, extends, description, topology, tests, guest, nic, kernel, sampling, minEffect)'],
-    ['missing required key', (r) => ({ ...r, topology: undefined }), 'profiles/x.yaml: topology: required: expected one of guest-to-host, host-to-guest, guest-to-guest'],
-    ['bad enum', (r) => ({ ...r, topology: 'host-to-host' }), 'profiles/x.yaml: topology: expected one of guest-to-host, host-to-guest, guest-to-guest, got "host-to-host"'],
+    ['unknown key, far from any', (r) => ({ ...r, colour: 'red' }), 'profiles/x.yaml: colour: unknown key (expected one of: schema, name, extends, description, topology, tests, guest, nic, kernel, sampling, minEffect, conditions)'],
+    ['missing required key', (r) => ({ ...r, topology: undefined }), 'profiles/x.yaml: topology: required: expected one of guest-to-host, host-to-guest, guest-to-guest, external-to-guest, guest-to-external'],
+    ['bad enum', (r) => ({ ...r, topology: 'host-to-host' }), 'profiles/x.yaml: topology: expected one of guest-to-host, host-to-guest, guest-to-guest, external-to-guest, guest-to-external, got "host-to-host"'],
     ['unsupported schema', (r) => ({ ...r, schema: 2 }), 'profiles/x.yaml: schema: expected 1 (the only profile schema this kbisect reads), got 2'],
     ['missing schema', (r) => ({ ...r, schema: undefined }), 'profiles/x.yaml: schema: required: expected 1'],
     ['bad name', (r) => ({ ...r, name: 'My Profile' }), `profiles/x.yaml: name: expected lowercase letters, digits, '.', '_' and '-' (at most 64), got "My Profile"`],
@@ -102,7 +102,7 @@ describe('validateProfile', () => {
   it('returns every problem at once', () => {
     const errors = errorsOf({ ...minimal(), nic: { queues: 'two', vhost: 'yes' }, guest: { vcpus: 0 }, extra: 1 });
     expect(errors).toEqual([
-      'profiles/x.yaml: extra: unknown key (expected one of: schema, name, extends, description, topology, tests, guest, nic, kernel, sampling, minEffect)',
+      'profiles/x.yaml: extra: unknown key (expected one of: schema, name, extends, description, topology, tests, guest, nic, kernel, sampling, minEffect, conditions)',
       'profiles/x.yaml: guest.vcpus: expected an integer between 1 and 64, got 0',
       'profiles/x.yaml: nic.vhost: expected true or false, got "yes"',
       'profiles/x.yaml: nic.queues: expected an integer between 1 and 64, got "two"',
