@@ -331,8 +331,7 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
           position,
           total,
           stage: p.stage,
-          detail:
-            p.stage === 'build' && p.build ? `${p.build.phase}${p.build.percent === undefined ? '' : ` ${p.build.percent}%`}` : p.bootIndex !== undefined ? `${p.bootIndex + 1}/${p.bootsWanted ?? boots}` : '',
+          detail: describeStageProgress(p, boots),
         }),
       );
     };
@@ -457,4 +456,11 @@ export function foldMerge(old: readonly AlertRecord[], merged: readonly Alert[],
     const range = prev.bisectionDir === null ? { lastGoodSha: a.lastGoodSha, firstBadSha: a.firstBadSha, evidence: a.evidence } : { lastGoodSha: prev.lastGoodSha, firstBadSha: prev.firstBadSha, evidence: prev.evidence };
     return { ...prev, ...a, ...range, updatedAt: added.length > 0 ? now : prev.updatedAt, history: [...prev.history, ...added] };
   });
+}
+
+// The detail of a progress line: the build's phase and percentage (none
+// while make has not counted its objects yet), or which boot of how many.
+export function describeStageProgress(p: { stage: string; build?: { phase: string; percent: number | null }; bootIndex?: number; bootsWanted?: number }, boots: number): string {
+  if (p.stage === 'build' && p.build) return `${p.build.phase}${p.build.percent === null ? '' : ` ${Math.floor(p.build.percent)}%`}`;
+  return p.bootIndex !== undefined ? `${p.bootIndex + 1}/${p.bootsWanted ?? boots}` : '';
 }
