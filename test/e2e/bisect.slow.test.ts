@@ -63,12 +63,16 @@ describe('kbisect on a real kernel range', () => {
     const start = kbisect(['start', series.good, series.bad, '--profile', profile]);
     expect(start.status, start.stderr).toBe(0);
 
-    // Ctrl-C once two boots are logged: exit 130, and the boot it cut short is
-    // not logged as a failure of that commit (an interruption is no evidence)
+    // Ctrl-C once it has logged two boots of its own: exit 130, and the boot it
+    // cut short is not logged as a failure of that commit (an interruption is
+    // no evidence). Boots logged before (a `compare` of the same pair seeds the
+    // calibration) do not count: a SIGINT before kbisect's handlers exist kills it.
+    const bootCount = (): number => eventLines().filter((l) => l.includes('"kind":"boot"')).length;
+    const seeded = bootCount();
     const interrupted = spawn(process.execPath, [cli, '-C', series.repo, 'run'], { env, stdio: 'ignore' });
     await new Promise<void>((resolve, reject) => {
       const timer = setInterval(() => {
-        if (eventLines().filter((l) => l.includes('"kind":"boot"')).length >= 2) {
+        if (bootCount() >= seeded + 2) {
           clearInterval(timer);
           interrupted.kill('SIGINT');
           resolve();
@@ -87,8 +91,8 @@ describe('kbisect on a real kernel range', () => {
     const child = spawn(process.execPath, [cli, '-C', series.repo, 'run'], { env, stdio: 'ignore' });
     const killedAfter = await new Promise<number>((resolve, reject) => {
       const timer = setInterval(() => {
-        const boots = eventLines().filter((l) => l.includes('"kind":"boot"')).length;
-        if (boots >= 5) {
+        const boots = bootCount();
+        if (boots >= seeded + 5) {
           clearInterval(timer);
           child.kill('SIGKILL');
           resolve(boots);
