@@ -4,15 +4,17 @@
 // A profile that `extends` another is resolved on top of its parent, the
 // parent first; the hash is of the resolved profile. Invalid input is a
 // UserError listing every problem.
-import { mkdir, open, readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseDocument, stringify as stringifyYaml } from 'yaml';
+import { stringify as stringifyYaml } from 'yaml';
 import { sha256Hex } from '../adapters/digest.ts';
 import { configDir } from '../adapters/paths.ts';
 import { listSourceConfigs, readSourceConfig, readSourceProfile, readSourceSnapshot, recordSeenProfile } from '../adapters/profile-source.ts';
 import { writeFileAtomic } from '../adapters/store.ts';
 import { UserError } from '../core/errors.ts';
 import { findPinnedProfile, refusePinnedProfile } from './profile-pin.ts';
+import { readProfileFile } from '../adapters/profile-file.ts';
+import { invalidProfile, parseProfileYaml, shortenProblem, sizeError } from '../core/profile/yaml.ts';
 import {
   canonicalizeProfile,
   describeChain,
@@ -41,7 +43,7 @@ import hotplug from '../../profiles/hotplug.yaml?raw';
 import qosQuarterCpu from '../../profiles/qos-quarter-cpu.yaml?raw';
 import tcpStreamExternalToGuest from '../../profiles/tcp-stream-external-to-guest.yaml?raw';
 
-export { MAX_PROFILE_BYTES };
+export { MAX_PROFILE_BYTES, parseProfileYaml };
 
 export const builtinProfiles: Readonly<Record<string, string>> = {
   'tcp-stream-guest-to-host': tcpStreamGuestToHost,
@@ -122,62 +124,6 @@ export function userProfilesDir(): string {
 // Same rule as the profile's `name:` key: the file an imported profile is kept in.
 const PROFILE_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const NAME_RULE = "expected a profile name: lowercase letters, digits, '.', '_' and '-', starting with a letter or digit, at most 64";
-const NOT_A_PROFILE_HINT = 'see `kbisect profile show tcp-rr` for a complete, valid profile';
-// each problem is cut to this length, so that no message carries much of a file
-const MAX_PROBLEM_CHARS = 400;
-const MAX_PROBLEMS = 20;
-// YAML aliases a profile may use; far fewer than an alias bomb needs
-const MAX_YAML_ALIASES = 50;
-
-function sizeError(source: string, bytes: number): UserError {
-  return new UserError(
-    `${source}: expected a profile of at most ${MAX_PROFILE_BYTES} bytes (${MAX_PROFILE_BYTES / 1024} KiB), got ${bytes} bytes`,
-    'give a kbisect profile YAML file (`kbisect profile show tcp-rr` prints one of about 3 KiB)',
-  );
-}
-
-// What a parsed document is, without any of its content.
-function describeShape(raw: unknown): string {
-  if (raw === null || raw === undefined) return 'an empty document';
-  if (typeof raw === 'string') return `a string of ${raw.length} characters`;
-  if (Array.isArray(raw)) return `a list of ${raw.length} item${raw.length === 1 ? '' : 's'}`;
-  if (typeof raw === 'object') return 'a mapping without a `schema` key';
-  return `a ${typeof raw}`;
-}
-
-function shortenProblem(problem: string): string {
-  return problem.length <= MAX_PROBLEM_CHARS ? problem : `${problem.slice(0, MAX_PROBLEM_CHARS - 20)}... (${problem.length} characters)`;
-}
-
-// Parses YAML text into a profile mapping: bounded in size and in aliases
-// (no alias bomb), YAML 1.2 core schema (no merge keys, no custom tags: an
-// unknown tag is an error, not a warning). A file that is not a profile is
-// described by its shape, never echoed.
-export function parseProfileYaml(text: string, source: string): Record<string, unknown> {
-  const bytes = Buffer.byteLength(text);
-  if (bytes > MAX_PROFILE_BYTES) throw sizeError(source, bytes);
-  let raw: unknown;
-  try {
-    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, schema: 'core', merge: false });
-    const problem = doc.errors[0] ?? doc.warnings[0];
-    if (problem !== undefined) throw problem;
-    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
-  } catch (error) {
-    const first = shortenProblem((error as Error).message.split('\n')[0] ?? '');
-    throw new UserError(`${source}: not valid YAML: ${first}`, `fix the YAML syntax (indentation, quotes); ${NOT_A_PROFILE_HINT}`);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !('schema' in raw)) {
-    throw new UserError(`${source}: expected a kbisect profile (a YAML mapping with schema: 1, name, topology, tests...), got ${describeShape(raw)}`, NOT_A_PROFILE_HINT);
-  }
-  return raw as Record<string, unknown>;
-}
-
-function invalidProfile(source: string, errors: readonly string[]): UserError {
-  const shown = errors.slice(0, MAX_PROBLEMS).map(shortenProblem);
-  if (errors.length > MAX_PROBLEMS) shown.push(`... and ${errors.length - MAX_PROBLEMS} more`);
-  return new UserError(`${source}: invalid profile (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n  ${shown.join('\n  ')}`, NOT_A_PROFILE_HINT);
-}
-
 // A source's profile is named after its file; a `name:` key, if any, must agree.
 function nameFromFile(raw: Record<string, unknown>, doc: ProfileDoc): Record<string, unknown> {
   if (doc.fileName === undefined) return raw;
@@ -259,35 +205,6 @@ export function importedProfilePath(name: string): string {
 export function looksLikePath(nameOrPath: string): boolean {
   const parsed = parseProfileArg(nameOrPath);
   return parsed.ok && parsed.ref.kind === 'path';
-}
-
-// Reads at most MAX_PROFILE_BYTES of a file (a FIFO or /dev/zero cannot make it read forever).
-async function readProfileFile(path: string, source: string): Promise<string | undefined> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UserError(`${source}: cannot read the profile (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'give a built-in profile name (kbisect profile list) or an existing YAML file');
-  }
-  try {
-    const stat = await handle.stat();
-    if (stat.isFile() && stat.size > MAX_PROFILE_BYTES) throw sizeError(source, stat.size);
-    const buffer = Buffer.alloc(MAX_PROFILE_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
-      if (bytesRead === 0) break;
-      length += bytesRead;
-      if (length > MAX_PROFILE_BYTES) throw sizeError(source, stat.isFile() ? stat.size : length);
-    }
-    return buffer.subarray(0, length).toString('utf8');
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    throw new UserError(`${source}: cannot read the profile (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'give an existing YAML file');
-  } finally {
-    await handle.close();
-  }
 }
 
 function builtinDoc(name: string): ProfileDoc | undefined {

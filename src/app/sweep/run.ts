@@ -7,12 +7,15 @@
 // repository's run lock throughout; killed at any line, the next run resumes
 // from the store (nothing measured is lost, no alert raised twice, an
 // interrupted confirmation or bisection goes on).
+import { describeStageProgress } from './progress.ts';
 import { resolve } from 'node:path';
 import { InternalError, UserError, assertNever } from '../../core/errors.ts';
 import type { BisectEvent } from '../../core/bisect/types.ts';
 import type { EventDetail } from '../../core/session.ts';
 import { DEFAULT_COMMAND_TIMEOUT_S } from '../../core/session-settings.ts';
-import { mergeAlerts, type Alert, type AlertEvent, type DetectedRange } from '../../core/sweep/alerts.ts';
+import { mergeAlerts, type AlertEvent, type DetectedRange } from '../../core/sweep/alerts.ts';
+import { foldMerge } from '../../core/sweep/alert-records.ts';
+import { median } from '../../core/stats/index.ts';
 import { buildSeries, measurementKeyOf, pickEvenly, pickStride, pointNeed, seriesKeyOf, type SweepCommit } from '../../core/sweep/series.ts';
 import type { AlertRecord, SweepDefinition, SweepState } from '../../core/sweep/store-schema.ts';
 import type { SeriesView, SweepAccel, SweepBootRecord, SweepHost } from '../../core/sweep/types.ts';
@@ -307,7 +310,7 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
           host = { id: detail.host, machine, cpuModel: facts.cpuModel, hostKernel: facts.hostKernel, qemuVersion: facts.qemuVersion, accel: detail.accel };
         }
         const outcome: SweepBootRecord['outcome'] =
-          event.kind === 'boot' ? { kind: 'boot', runs: event.runs, value: medianOf(event.runs) } : { kind: event.kind, reason: event.reason };
+          event.kind === 'boot' ? { kind: 'boot', runs: event.runs, value: median(event.runs) } : { kind: event.kind, reason: event.reason };
         const bare = { v: 1 as const, role, sha, run, seq: run * 1_000_000 + seq++, at: new Date().toISOString(), outcome };
         if (host === null) {
           unfiled.push(bare);
@@ -411,12 +414,6 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
   }
 }
 
-function medianOf(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
-
 function createStage(m: ResolvedMeasurement, opts: StageOptions): Promise<Stage> | Stage {
   const session = m.session;
   switch (session.mode) {
@@ -427,40 +424,4 @@ function createStage(m: ResolvedMeasurement, opts: StageOptions): Promise<Stage>
     default:
       return assertNever(session, 'session mode');
   }
-}
-
-// The merged alert list with each alert's record kept (history, confirmation, bisection) and new ones stamped.
-export function foldMerge(old: readonly AlertRecord[], merged: readonly Alert[], events: readonly AlertEvent[], now = new Date().toISOString()): AlertRecord[] {
-  const byId = new Map(old.map((a) => [a.id, a] as const));
-  return merged.map((a) => {
-    const prev = byId.get(a.id);
-    const mine = events.filter((e) => e.alertId === a.id);
-    const noteOf = (e: AlertEvent): string =>
-      e.kind === 'raised'
-        ? `raised: ${(a.evidence.relativeChange * 100).toFixed(1)}% ${a.evidence.direction} (${a.evidence.kind}, p=${a.evidence.pValue.toPrecision(2)}) between ${a.lastGoodSha.slice(0, 12)} and ${a.firstBadSha.slice(0, 12)}`
-        : e.kind === 'range-changed'
-          ? `range ${e.change}: ${e.from[0].slice(0, 12)}..${e.from[1].slice(0, 12)} → ${e.to[0].slice(0, 12)}..${e.to[1].slice(0, 12)}`
-          : e.kind === 'suppressed'
-            ? `the same step was found again (${e.range[0].slice(0, 12)}..${e.range[1].slice(0, 12)}) and not raised again`
-            : '';
-    // a closed alert finds its step again every night: say so once, not once a night
-    const said = new Set(prev?.history.map((h) => h.note) ?? []);
-    const added = mine
-      .filter((e) => e.kind !== 'updated' && e.kind !== 'withdrawn')
-      .map((e) => ({ at: now, state: a.state, note: noteOf(e) }))
-      .filter((h) => !(said.has(h.note) && h.note.startsWith('the same step was found again')));
-    if (prev === undefined) {
-      return { ...a, raisedAt: now, updatedAt: now, why: null, history: added, confirmation: null, bisectionDir: null, bisection: null };
-    }
-    // once its bisection session exists, an alert's range is that session's: a later detection may not move it
-    const range = prev.bisectionDir === null ? { lastGoodSha: a.lastGoodSha, firstBadSha: a.firstBadSha, evidence: a.evidence } : { lastGoodSha: prev.lastGoodSha, firstBadSha: prev.firstBadSha, evidence: prev.evidence };
-    return { ...prev, ...a, ...range, updatedAt: added.length > 0 ? now : prev.updatedAt, history: [...prev.history, ...added] };
-  });
-}
-
-// The detail of a progress line: the build's phase and percentage (none
-// while make has not counted its objects yet), or which boot of how many.
-export function describeStageProgress(p: { stage: string; build?: { phase: string; percent: number | null }; bootIndex?: number; bootsWanted?: number }, boots: number): string {
-  if (p.stage === 'build' && p.build) return `${p.build.phase}${p.build.percent === null ? '' : ` ${Math.floor(p.build.percent)}%`}`;
-  return p.bootIndex !== undefined ? `${p.bootIndex + 1}/${p.bootsWanted ?? boots}` : '';
 }

@@ -1,6 +1,6 @@
 // The sweep's progress line while a kernel builds or boots.
 import { describe, expect, it } from 'vitest';
-import { describeStageProgress } from '../../../src/app/sweep/run.ts';
+import { describeStageProgress } from '../../../src/app/sweep/progress.ts';
 
 describe('describeStageProgress', () => {
   it.each([
