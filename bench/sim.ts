@@ -1,10 +1,12 @@
 // `npm run bench:sim`: kbisect's engine against two baselines on the same
 // seeded synthetic histories. Deterministic: the same build prints the same
-// numbers. `-- --json` prints one JSON array of rows instead of tables.
+// numbers. `-- --json` prints one JSON array of rows instead of tables;
+// `-- --scenario=a,b` runs only those scenarios, `-- --histories=N` only the
+// first N histories of each (quicker, for trying a change out).
 
 import { createRng } from '../src/core/rng.ts';
 import type { BisectConfig } from '../src/core/bisect/index.ts';
-import { createHistory, netperfNoise, type History, type HistorySpec } from './sim/history.ts';
+import { createHistory, netperfNoise, type History, type HistorySpec, type NoiseModel } from './sim/history.ts';
 import type { MethodOutcome } from './sim/outcome.ts';
 import { runKbisect } from './sim/run-kbisect.ts';
 import { runGitBisectFixed } from './sim/git-bisect-fixed.ts';
@@ -22,14 +24,30 @@ interface Scenario extends HistorySpec {
 
 // The first scenarios run the engine as on a host known to be steady (no
 // reference boots). `d2-n1024-ref` is d2-n1024 again, same histories and
-// noise, with the app's default of a reference boot of GOOD or BAD after
-// every 2 boots of other commits: what that insurance costs.
+// noise, with the app's default referenceEvery 2 (a reference boot of GOOD
+// or BAD after 2 boots of other commits, spaced out while the host shows no
+// drift): what that insurance costs.
 //
 // The drifting host's speed wanders by a random walk of σ_boot/4 per boot:
 // over the ~100 boots of a bisection about 2.5 σ_boot, more than a d = 2
 // regression. kbisect runs once with reference boots and once without, on
 // the same histories and noise.
 const driftingNoise = { ...netperfNoise, driftStep: netperfNoise.sigmaBoot / 4 };
+
+// The demo's range as TCG on this shared 2-core host measures it: between-boot
+// SD 0.04–0.11 on log scale (here 0.09, so that the demo's −55% step is nine
+// σ wide on log scale), run-to-run SD 0.02–0.04 over 3 runs, a drifting host,
+// every commit builds. kbisect runs with the demo profile's settings.
+const tcgNoise: NoiseModel = { sigmaBoot: 0.09, sigmaRun: 0.03, runsPerBoot: 3, outlierRate: 0.02, outlierFactor: 0.7, buildFailureRate: 0, bootFailureRate: 0.01, driftStep: 0.09 / 4 };
+const demoProfile: Partial<BisectConfig> = { referenceEvery: 2, minEffect: 0.05, maxBootsPerCommit: 12 };
+
+// A regression whose size depends on the host's load (seen here: −7% on a
+// quiet host, −12% to −18% while other jobs ran, in one bisection): quiet and
+// loaded spells of 8–30 boots alternate; under load every commit is 20%
+// slower and the culprit's drop is drawn per spell from 12–18%.
+const loadModel = { spellBoots: [8, 30], levelDrop: 0.2, loadedDrop: [0.12, 0.18] } as const;
+const loadedTcgNoise: NoiseModel = { ...tcgNoise, sigmaBoot: 0.04, driftStep: 0.01, buildFailureRate: 0.03, load: loadModel };
+const loadedNetperfNoise: NoiseModel = { ...netperfNoise, load: loadModel };
 
 const scenarios: readonly Scenario[] = [
   { name: 'd2-n1024', commits: 1024, d: 2, shares: [1], histories: 200, noise: netperfNoise },
@@ -43,6 +61,9 @@ const scenarios: readonly Scenario[] = [
   { name: 'drift-d2-n1024', commits: 1024, d: 2, shares: [1], histories: 200, noise: driftingNoise, kbisect: { referenceEvery: 2 } },
   { name: 'drift-d2-n1024-no-ref', commits: 1024, d: 2, shares: [1], histories: 200, noise: driftingNoise, kbisect: { referenceEvery: 0 }, sameAs: 'drift-d2-n1024' },
   { name: 'drift-none-n1024', commits: 1024, d: 0, shares: [1], histories: 200, noise: driftingNoise, kbisect: { referenceEvery: 2 } },
+  { name: 'demo-n16', commits: 16, d: 0.55 / tcgNoise.sigmaBoot, shares: [1], histories: 200, noise: tcgNoise, kbisect: demoProfile },
+  { name: 'load-n12', commits: 12, d: 0.07 / loadedTcgNoise.sigmaBoot, shares: [1], histories: 200, noise: loadedTcgNoise, kbisect: demoProfile },
+  { name: 'load-n1024', commits: 1024, d: 0.07 / loadedNetperfNoise.sigmaBoot, shares: [1], histories: 100, noise: loadedNetperfNoise, kbisect: { referenceEvery: 2 } },
 ];
 
 // The user asks for changes of 1% or more: below d = 1 at this noise.
@@ -69,13 +90,16 @@ function formatPercent(fraction: number): string {
 
 function main(argv: readonly string[]): void {
   const json = argv.includes('--json');
-  const only = argv.find((a) => a.startsWith('--scenario='))?.slice('--scenario='.length);
+  const only = argv.find((a) => a.startsWith('--scenario='))?.slice('--scenario='.length).split(',');
+  const rawHistories = argv.find((a) => a.startsWith('--histories='))?.slice('--histories='.length);
+  const maxHistories = rawHistories === undefined ? Number.POSITIVE_INFINITY : Number(rawHistories);
+  if (!(Number.isInteger(maxHistories) && maxHistories > 0) && rawHistories !== undefined) throw new Error(`Expected --histories to be a positive integer, got \`${rawHistories}\`.`);
   const rows: BenchRow[] = [];
   const started = performance.now();
   for (const [s, scenario] of scenarios.entries()) {
-    if (only !== undefined && scenario.name !== only) continue;
+    if (only !== undefined && !only.includes(scenario.name)) continue;
     const seedIndex = scenario.sameAs === undefined ? s : scenarios.findIndex((x) => x.name === scenario.sameAs);
-    const histories = Array.from({ length: scenario.histories }, (_, h) => createHistory(scenario, 1_000_003 * (seedIndex + 1) + h));
+    const histories = Array.from({ length: Math.min(scenario.histories, maxHistories) }, (_, h) => createHistory(scenario, 1_000_003 * (seedIndex + 1) + h));
     const seconds: string[] = [];
     for (const method of methods) {
       const t0 = performance.now();
@@ -96,7 +120,8 @@ function main(argv: readonly string[]): void {
       'd = δ/σ_boot; accuracy = named range holds the (largest) culprit, or no claim when there is no regression;',
       'conf.wrong = a wrong culprit claimed with ≥ 95% confidence (git bisect and Pinpoint always claim certainty);',
       'boots/b = all boots ÷ builds; test/c = boots of the per-commit tests ÷ candidate commits tested (no calibration, no verification);',
-      'partial = said the change is not fully explained (kbisect: verification; Pinpoint: listed > 1 culprit).',
+      'partial = said the change is not fully explained (kbisect: verification; Pinpoint: listed > 1 culprit);',
+      'calib, verify, refs (kbisect) = mean boots of calibration, of verification, and reference boots of GOOD/BAD (in either phase) to follow drift.',
       formatTables(rows),
       `\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`,
     ].join('\n') + '\n',

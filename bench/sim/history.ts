@@ -19,6 +19,19 @@ export interface NoiseModel {
   readonly bootFailureRate: number;
   /** σ of the host's speed random walk per boot (log scale; 0: a stationary host). */
   readonly driftStep: number;
+  /** Other jobs come and go on the host: absent for a host that is never loaded. */
+  readonly load?: LoadModel;
+}
+
+// Seen on this project's shared host: a virtio-net regression of −7% on a
+// quiet host measured −12% to −18% while other jobs ran, within one bisection.
+export interface LoadModel {
+  /** Boots per quiet or loaded spell, drawn uniformly from [min, max]; spells alternate, quiet first. */
+  readonly spellBoots: readonly [number, number];
+  /** Relative drop of every commit's speed under load (the host's level). */
+  readonly levelDrop: number;
+  /** The culprit's relative drop under load, drawn per loaded spell from [min, max]; quiet, the history's drop. */
+  readonly loadedDrop: readonly [number, number];
 }
 
 export const netperfNoise: NoiseModel = {
@@ -93,16 +106,37 @@ export interface SimHost {
 }
 
 // The host's speed takes a random-walk step after every boot (TCG on a shared
-// host: slow swings of up to 2× over minutes were seen here).
+// host: slow swings of up to 2× over minutes were seen here); under a load
+// model, quiet and loaded spells alternate and a loaded one widens the gap.
 export function createSimHost(history: History, rng: Rng): SimHost {
   let drift = 0;
+  const load = history.noise.load;
+  let loaded = false;
+  let spellLeft = load === undefined ? Number.POSITIVE_INFINITY : drawSpell(load, rng);
+  let loadedDrop = 0;
   return {
     boot(index) {
-      const outcome = simulateBoot(history, index, rng, drift);
+      let offset = drift;
+      if (load !== undefined && loaded) {
+        offset += Math.log(1 - load.levelDrop);
+        // Commits carrying a culprit lose loadedDrop instead of the quiet drop.
+        for (const c of history.culprits) if (index >= c.index) offset += Math.log(1 - loadedDrop) - Math.log(1 - c.drop);
+      }
+      const outcome = simulateBoot(history, index, rng, offset);
       if (history.noise.driftStep > 0) drift += history.noise.driftStep * nextNormal(rng);
+      if (load !== undefined && --spellLeft <= 0) {
+        loaded = !loaded;
+        spellLeft = drawSpell(load, rng);
+        if (loaded) loadedDrop = load.loadedDrop[0] + (load.loadedDrop[1] - load.loadedDrop[0]) * nextUniform(rng);
+      }
       return outcome;
     },
   };
+}
+
+function drawSpell(load: LoadModel, rng: Rng): number {
+  const [min, max] = load.spellBoots;
+  return min + Math.floor(nextUniform(rng) * (max - min + 1));
 }
 
 // One boot of one commit: k correlated runs sharing the boot's offset.

@@ -11,4 +11,13 @@ export interface MethodOutcome {
   readonly testedCommits: number;
   /** Methods that can say "the change is not fully explained" set this. */
   readonly warnedPartial: boolean;
+  /** kbisect only: boots by the phase that asked for them; reference boots (of GOOD or BAD, to follow drift) apart. */
+  readonly phaseBoots?: PhaseBoots;
+}
+
+export interface PhaseBoots {
+  readonly calibrate: number;
+  readonly bisect: number;
+  readonly verify: number;
+  readonly reference: number;
 }

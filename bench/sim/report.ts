@@ -24,6 +24,10 @@ export interface BenchRow {
   readonly testBootsPerCommit: number;
   /** Share of histories where the method said the change is not fully explained. */
   readonly partialWarningRate: number;
+  /** kbisect only (else null): mean boots of calibration, of verification, and reference boots of GOOD/BAD. */
+  readonly meanCalibrationBoots: number | null;
+  readonly meanVerificationBoots: number | null;
+  readonly meanReferenceBoots: number | null;
 }
 
 // A claim is right when its range holds the answer; with no regression, right is no claim.
@@ -41,6 +45,8 @@ export function aggregate(scenario: string, method: MethodName, commits: number,
   const boots = runs.map((r) => r.outcome.boots);
   const builds = runs.map((r) => r.outcome.builds);
   const share = (f: (r: { history: History; outcome: MethodOutcome }) => boolean) => runs.filter(f).length / n;
+  const phaseMean = (phase: 'calibrate' | 'verify' | 'reference'): number | null =>
+    runs.every((r) => r.outcome.phaseBoots !== undefined) ? runs.reduce((a, r) => a + (r.outcome.phaseBoots?.[phase] ?? 0), 0) / n : null;
   return {
     scenario,
     method,
@@ -56,6 +62,9 @@ export function aggregate(scenario: string, method: MethodName, commits: number,
     bootsPerCommit: boots.reduce((a, b) => a + b, 0) / builds.reduce((a, b) => a + b, 0),
     testBootsPerCommit: runs.reduce((a, r) => a + r.outcome.testBoots, 0) / Math.max(1, runs.reduce((a, r) => a + r.outcome.testedCommits, 0)),
     partialWarningRate: share((r) => r.outcome.warnedPartial),
+    meanCalibrationBoots: phaseMean('calibrate'),
+    meanVerificationBoots: phaseMean('verify'),
+    meanReferenceBoots: phaseMean('reference'),
   };
 }
 
@@ -71,10 +80,10 @@ export function formatTables(rows: readonly BenchRow[]): string {
     const group = rows.filter((r) => r.scenario === scenario);
     const first = group[0] as BenchRow;
     lines.push(`\n${scenario}: N=${first.commits}, d=${first.d}, ${first.histories} histories`);
-    lines.push(`  ${'method'.padEnd(17)}${pad('accuracy', 9)}${pad('boots', 8)}${pad('p95', 7)}${pad('builds', 8)}${pad('median', 8)}${pad('boots/b', 9)}${pad('test/c', 8)}${pad('conf.wrong', 11)}${pad('partial', 9)}`);
+    lines.push(`  ${'method'.padEnd(17)}${pad('accuracy', 9)}${pad('boots', 8)}${pad('p95', 7)}${pad('builds', 8)}${pad('median', 8)}${pad('boots/b', 9)}${pad('test/c', 8)}${pad('conf.wrong', 11)}${pad('partial', 9)}${pad('calib', 7)}${pad('verify', 8)}${pad('refs', 7)}`);
     for (const r of group) {
       lines.push(
-        `  ${r.method.padEnd(17)}${pad(`${(r.accuracy * 100).toFixed(1)}%`, 9)}${pad(r.meanBoots.toFixed(1), 8)}${pad(r.p95Boots.toFixed(0), 7)}${pad(r.meanBuilds.toFixed(1), 8)}${pad(r.medianBuilds.toFixed(0), 8)}${pad(r.bootsPerCommit.toFixed(2), 9)}${pad(r.testBootsPerCommit.toFixed(2), 8)}${pad(`${(r.confidentWrongRate * 100).toFixed(1)}%`, 11)}${pad(`${(r.partialWarningRate * 100).toFixed(0)}%`, 9)}`,
+        `  ${r.method.padEnd(17)}${pad(`${(r.accuracy * 100).toFixed(1)}%`, 9)}${pad(r.meanBoots.toFixed(1), 8)}${pad(r.p95Boots.toFixed(0), 7)}${pad(r.meanBuilds.toFixed(1), 8)}${pad(r.medianBuilds.toFixed(0), 8)}${pad(r.bootsPerCommit.toFixed(2), 9)}${pad(r.testBootsPerCommit.toFixed(2), 8)}${pad(`${(r.confidentWrongRate * 100).toFixed(1)}%`, 11)}${pad(`${(r.partialWarningRate * 100).toFixed(0)}%`, 9)}${pad(r.meanCalibrationBoots?.toFixed(1) ?? '-', 7)}${pad(r.meanVerificationBoots?.toFixed(1) ?? '-', 8)}${pad(r.meanReferenceBoots?.toFixed(1) ?? '-', 7)}`,
       );
     }
   }

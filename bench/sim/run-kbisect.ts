@@ -4,16 +4,17 @@
 import { apply, createBisection, nextActions, type BisectConfig, type BisectEvent, type BisectResult } from '../../src/core/bisect/index.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import { createSimHost, type History } from './history.ts';
-import type { MethodOutcome } from './outcome.ts';
+import type { MethodOutcome, PhaseBoots } from './outcome.ts';
 
 // Runs one history to completion; also returns the engine's own result.
 export function runKbisect(history: History, config: Partial<BisectConfig>, rng: Rng): MethodOutcome & { result: BisectResult } {
   const host = createSimHost(history, rng);
   let state = createBisection({ commits: history.commits, config });
+  const phaseBoots = { calibrate: 0, bisect: 0, verify: 0, reference: 0 };
   for (let round = 0; round < 100_000; round++) {
     const actions = nextActions(state);
     for (const action of actions) {
-      if (action.kind === 'done') return scoreResult(action.result);
+      if (action.kind === 'done') return scoreResult(action.result, phaseBoots);
     }
     const unbuildable = new Set<string>();
     for (const action of actions) {
@@ -22,7 +23,10 @@ export function runKbisect(history: History, config: Partial<BisectConfig>, rng:
       for (let b = 0; b < action.boots && !unbuildable.has(action.commit); b++) {
         const boot = host.boot(index);
         let event: BisectEvent;
-        if (boot.kind === 'boot') event = { kind: 'boot', commit: action.commit, runs: boot.runs };
+        if (boot.kind === 'boot') {
+          event = { kind: 'boot', commit: action.commit, runs: boot.runs };
+          phaseBoots[action.reference === true ? 'reference' : action.phase]++;
+        }
         else if (boot.kind === 'build-failed') {
           event = { kind: 'build-failed', commit: action.commit, reason: 'make: *** [bzImage] Error 2' };
           unbuildable.add(action.commit);
@@ -41,8 +45,8 @@ function countTestBoots(result: BisectResult): { testBoots: number; testedCommit
   return { testBoots: [...perCommit.values()].reduce((a, b) => a + b, 0), testedCommits: perCommit.size };
 }
 
-function scoreResult(result: BisectResult): MethodOutcome & { result: BisectResult } {
-  const base = { boots: result.boots, builds: result.builds, warnedPartial: result.explainsFullChange === false, result, ...countTestBoots(result) };
+function scoreResult(result: BisectResult, phaseBoots: PhaseBoots): MethodOutcome & { result: BisectResult } {
+  const base = { boots: result.boots, builds: result.builds, warnedPartial: result.explainsFullChange === false, result, phaseBoots, ...countTestBoots(result) };
   if (result.outcome === 'culprit' && result.culprit) {
     const index = Number(result.culprit.commit.slice(1));
     return { ...base, claim: { first: index, last: index, confident: result.culprit.probability >= 0.95 } };

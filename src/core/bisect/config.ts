@@ -24,8 +24,10 @@ export interface BisectConfig {
   readonly seed: number;
   /** α = β of each commit's SPRT. */
   readonly verdictErrorRate: number;
-  /** Boots per endpoint at the first GOOD/BAD look. */
+  /** Boots per endpoint at the first GOOD/BAD Mann–Whitney look. */
   readonly calibrationBoots: number;
+  /** Rules 2: boots per endpoint at the first early (t-test) look; early looks run up to calibrationBoots − 1. */
+  readonly firstLookBoots: number;
   /** Boots per endpoint after which calibration gives up. */
   readonly maxCalibrationBoots: number;
   /** Family-wise error of confirming a GOOD→BAD change that is not there. */
@@ -38,9 +40,23 @@ export interface BisectConfig {
    * Once bisecting, boot GOOD or BAD again (alternately) whenever this many
    * boots of other commits came after the last endpoint boot, and judge every
    * boot against the endpoint boots nearest to it in time (drift.ts). 0: the
-   * host is taken as stationary and no reference boots are taken.
+   * host is taken as stationary and no reference boots are taken. Under
+   * rules 2 this is the spacing while the host drifts: it doubles (up to
+   * maxReferenceEvery) after each reference boot that shows no drift.
    */
   readonly referenceEvery: number;
+  /** Widest spacing of reference boots on a host that shows no drift (rules 2; never below referenceEvery). */
+  readonly maxReferenceEvery: number;
+  /**
+   * Revision of the decision rules. 2 (issue 14): early t-test looks at
+   * calibration (from firstLookBoots) and verification, verification and the
+   * explains-all check within a budget and a futility bound, the pair
+   * re-checked after the explains-all check, reference boots spaced out while
+   * the host shows no drift. 1: the rules before; settings stored without
+   * `rules` were recorded under them and replay under them
+   * (report-input.ts), so that an old session's verdict never changes.
+   */
+  readonly rules: 1 | 2;
 }
 
 export const defaultBisectConfig: BisectConfig = {
@@ -54,12 +70,18 @@ export const defaultBisectConfig: BisectConfig = {
   seed: 1,
   verdictErrorRate: 0.01,
   calibrationBoots: 6,
+  firstLookBoots: 3,
   maxCalibrationBoots: 96,
   calibrationAlpha: 0.01,
   verifyBoots: 3,
   maxVerifyBoots: 30,
   referenceEvery: 0,
+  maxReferenceEvery: 32,
+  rules: 2,
 };
+
+// The rules a stored configuration that does not name them was recorded under.
+export const LEGACY_RULES: BisectConfig['rules'] = 1;
 
 export interface ConfigValidation {
   readonly config: BisectConfig;
@@ -92,11 +114,14 @@ const bisectConfigSchema = z
     seed: number('a finite number'),
     verdictErrorRate: number('a number in (0, 0.5)').gt(0).lt(0.5),
     calibrationBoots: int('an integer ≥ 2').min(2),
+    firstLookBoots: int('an integer ≥ 2').min(2),
     maxCalibrationBoots: int('an integer ≥ 2').min(2),
     calibrationAlpha: number('a number in (0, 0.5)').gt(0).lt(0.5),
     verifyBoots: int('an integer ≥ 2').min(2),
     maxVerifyBoots: int('an integer ≥ 2').min(2),
     referenceEvery: int('an integer ≥ 0 (0: no reference boots)').min(0),
+    maxReferenceEvery: int('an integer ≥ 1').min(1),
+    rules: z.union([z.literal(1), z.literal(2)], { error: option('1 or 2') }),
     direction: z.enum(['lower-is-worse', 'higher-is-worse'], { error: option('"lower-is-worse" or "higher-is-worse"') }),
   })
   .superRefine((raw, ctx) => {

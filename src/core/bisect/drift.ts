@@ -43,19 +43,9 @@ const NO_DRIFT: DriftFit = { offsetAt: () => 0 };
 // one fit per state and event count).
 export function fitDrift(state: BisectState): DriftFit {
   if (state.config.referenceEvery === 0) return NO_DRIFT;
-  const last = state.commits.length - 1;
-  const read = (index: number): Point[] => {
-    const record = state.records[String(index)];
-    return (record?.boots ?? []).map((value, j) => ({ t: record?.times[j] as number, y: Math.log(value) }));
-  };
-  const good = read(0).sort((a, b) => a.t - b.t);
-  const bad = read(last);
-  if (Math.min(good.length, bad.length) < MIN_PER_SIDE) return NO_DRIFT;
-  const goodTimes = good.map((p) => p.t);
-  const gap = median(bad.map((p) => p.y - interpolate(good, goodTimes, p.t)));
-  const points = [...good, ...bad.map((p) => ({ t: p.t, y: p.y - gap }))].sort((a, b) => a.t - b.t);
-  const times = points.map((p) => p.t);
-  const values = points.map((p) => p.y);
+  const series = readEndpointSeries(state);
+  if (series === null) return NO_DRIFT;
+  const { times, values } = series;
   const center = median(values);
   // Kept only where it pays: the endpoint boots, each adjusted by its
   // neighbours (never itself), must sit clearly tighter around their level
@@ -65,6 +55,31 @@ export function fitDrift(state: BisectState): DriftFit {
   const adjustedCenter = median(adjusted);
   if (median(adjusted.map((y) => Math.abs(y - adjustedCenter))) >= WORTH_IT * median(raw)) return NO_DRIFT;
   return { offsetAt: (t) => medianOfNearest(times, values, t) - center };
+}
+
+export interface EndpointSeries {
+  /** Event times of the endpoint boots, ascending, and their log values (BAD's less the gap). */
+  readonly times: readonly number[];
+  readonly values: readonly number[];
+  /** Δ: the endpoints' log gap, drift cancelled as in a paired comparison. */
+  readonly gap: number;
+}
+
+// GOOD's and BAD's boots as one series of the host's speed: null with fewer
+// than MIN_PER_SIDE boots of either.
+export function readEndpointSeries(state: BisectState): EndpointSeries | null {
+  const last = state.commits.length - 1;
+  const read = (index: number): Point[] => {
+    const record = state.records[String(index)];
+    return (record?.boots ?? []).map((value, j) => ({ t: record?.times[j] as number, y: Math.log(value) }));
+  };
+  const good = read(0).sort((a, b) => a.t - b.t);
+  const bad = read(last);
+  if (Math.min(good.length, bad.length) < MIN_PER_SIDE) return null;
+  const goodTimes = good.map((p) => p.t);
+  const gap = median(bad.map((p) => p.y - interpolate(good, goodTimes, p.t)));
+  const points = [...good, ...bad.map((p) => ({ t: p.t, y: p.y - gap }))].sort((a, b) => a.t - b.t);
+  return { times: points.map((p) => p.t), values: points.map((p) => p.y), gap };
 }
 
 // Median of the values at the NEIGHBOURS times nearest to t, a point at

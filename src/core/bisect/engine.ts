@@ -13,6 +13,7 @@ import { advanceBisection } from './phase-bisect.ts';
 import { advanceCalibration } from './phase-calibrate.ts';
 import { advanceVerification } from './phase-verify.ts';
 import { getDerived } from './queries.ts';
+import { isReferenceBoot, updateReferenceSpacing } from './references.ts';
 import { cloneState, describeEndpoint, ensureRecord, findCommitIndex, summarizeBoot } from './state.ts';
 import { pushCommitStep } from './steps.ts';
 import type { BisectEvent, BisectState } from './types.ts';
@@ -48,6 +49,8 @@ export function createBisection(input: BisectInput): BisectState {
     warnings: [],
     final: null,
     events: 0,
+    referenceBoots: 0,
+    referenceSpacing: config.referenceEvery,
   };
   advance(state);
   return state;
@@ -71,6 +74,10 @@ export function apply(state: BisectState, event: BisectEvent): BisectState {
       record.times.push(next.events);
       record.runs += event.runs.length;
       record.failureStreak = 0;
+      if (isReferenceBoot(next, index)) {
+        next.referenceBoots++;
+        updateReferenceSpacing(next);
+      }
       break;
     case 'build-failed':
     case 'boot-failed':

@@ -5,9 +5,9 @@
 import { assertNever } from '../errors.ts';
 import { formatPercent } from '../format.ts';
 import type { VerdictKind } from '../verdict.ts';
-import { computePrecisionBoots, evaluateCalibration } from './calibration.ts';
-import { computeCalibrationLooks } from './config.ts';
+import { computeCalibrationSchedule, computeLateCalibrationAlpha, computePrecisionBoots, evaluateCalibration, evaluateEarlyCalibration } from './calibration.ts';
 import { getRecord, readLogBoots } from './model.ts';
+import { updateReferenceSpacing } from './references.ts';
 import { describeEndpoint } from './state.ts';
 import { finish, pushStep } from './steps.ts';
 import type { BisectState } from './types.ts';
@@ -23,7 +23,8 @@ export function advanceCalibration(state: BisectState): boolean {
       return false;
     }
   }
-  const looks = computeCalibrationLooks(state.config);
+  const looks = computeCalibrationSchedule(state.config);
+  const lateConfig = { ...state.config, calibrationAlpha: computeLateCalibrationAlpha(state.config) };
   for (;;) {
     const good = readLogBoots(state, 0);
     const bad = readLogBoots(state, last);
@@ -31,11 +32,13 @@ export function advanceCalibration(state: BisectState): boolean {
     if (precision !== null) {
       if (Math.min(good.length, bad.length) < precision) return false;
       state.phase = 'bisect';
+      updateReferenceSpacing(state);
       return true;
     }
-    const target = looks[state.calibration.look] as number;
-    if (Math.min(good.length, bad.length) < target) return false;
-    const evaluation = evaluateCalibration(good, bad, state.calibration.look, state.config);
+    const look = looks[state.calibration.look];
+    if (look === undefined) throw new Error('Calibration went past its last look; this is a bug in kbisect.');
+    if (Math.min(good.length, bad.length) < look.boots) return false;
+    const evaluation = look.test === 't' ? evaluateEarlyCalibration(good, bad, state.config) : evaluateCalibration(good, bad, look.index, lateConfig);
     const percent = formatPercent(Math.exp(evaluation.logShift) - 1, { signed: true });
     const ci = `${formatPercent(Math.exp(evaluation.logCi[0]) - 1, { signed: true })} … ${formatPercent(Math.exp(evaluation.logCi[1]) - 1, { signed: true })}`;
     const verdictOf: Record<typeof evaluation.status, VerdictKind> = {
@@ -54,12 +57,12 @@ export function advanceCalibration(state: BisectState): boolean {
       ci: [Math.exp(evaluation.logCi[0]), Math.exp(evaluation.logCi[1])],
       llr: null,
       p: evaluation.p,
-      note: `look ${state.calibration.look + 1}/${looks.length}: GOOD→BAD ${percent} (CI ${ci}), one-sided p=${evaluation.p.toPrecision(3)} vs α=${evaluation.alpha.toPrecision(3)}`,
+      note: `look ${state.calibration.look + 1}/${looks.length}${look.test === 't' ? ' (t-test)' : ''}: GOOD→BAD ${percent} (CI ${ci}), one-sided p=${evaluation.p.toPrecision(3)} vs α=${evaluation.alpha.toPrecision(3)}`,
     }, null);
     switch (evaluation.status) {
       case 'confirmed':
         state.calibration.status = 'confirmed';
-        state.calibration.precisionBoots = computePrecisionBoots(evaluation, state.config);
+        state.calibration.precisionBoots = state.config.rules < 2 ? computePrecisionBoots(evaluation, state.config) : computePrecisionBoots(evaluation, state.config, look.boots);
         break;
       case 'no-regression':
         state.warnings.push(`GOOD→BAD changed by ${percent} (CI ${ci}), inside ±${formatPercent(state.config.minEffect)}: no regression of the size asked for (--min-effect).`);

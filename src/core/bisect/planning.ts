@@ -4,11 +4,11 @@
 
 import { assertNever } from '../errors.ts';
 import { createRng, nextUniform } from '../rng.ts';
-import { computeCalibrationLooks } from './config.ts';
+import { computeCalibrationSchedule, type CalibrationLook } from './calibration.ts';
 import { getRecord } from './model.ts';
-import { chooseNextCommit, tiltPosterior } from './posterior.ts';
+import { chooseNextCommit, findCredibleInterval, tiltPosterior } from './posterior.ts';
 import { commitAt, computeStatePosterior, countBoots, countBuilds, getDerived } from './queries.ts';
-import { findCommitIndex } from './state.ts';
+import { addReferences } from './references.ts';
 import { summarize } from './summary.ts';
 import type { Action, BisectState, Phase } from './types.ts';
 
@@ -19,8 +19,8 @@ export function nextActions(state: BisectState): Action[] {
     case 'done':
       return [{ kind: 'done', result: summarize(state) }];
     case 'calibrate': {
-      const looks = computeCalibrationLooks(state.config);
-      const target = state.calibration.precisionBoots ?? (looks[Math.min(state.calibration.look, looks.length - 1)] as number);
+      const looks = computeCalibrationSchedule(state.config);
+      const target = state.calibration.precisionBoots ?? (looks[Math.min(state.calibration.look, looks.length - 1)] as CalibrationLook).boots;
       const good = countBoots(state, 0);
       const bad = countBoots(state, state.commits.length - 1);
       const pairs = Math.max(1, target - Math.min(good, bad));
@@ -53,20 +53,35 @@ export function nextActions(state: BisectState): Action[] {
 }
 
 // Most informative commit to test next among those that may still be tested.
+// Rules 2: when nothing else is left and the posterior has narrowed the first
+// bad commit down to a few, a commit among them whose test ran out of boots
+// undecided gets one more round (a host whose load changed may decide it),
+// once in a bisection.
 export function chooseFromPosterior(state: BisectState, posterior: readonly number[]): number | null {
   const buildsLeft = countBuilds(state) < state.config.maxBuilds;
   const exhausted = new Set(state.exhausted);
-  return chooseNextCommit(
-    posterior,
-    (i) => {
-      const record = getRecord(state, i);
-      if (record === undefined) return buildsLeft;
-      if (record.skipped !== null || record.mark !== null || exhausted.has(i)) return false;
-      return buildsLeft || record.boots.length > 0 || record.failures > 0;
-    },
-    state.config.verdictErrorRate,
-  );
+  const choose = (retry: (i: number) => boolean): number | null =>
+    chooseNextCommit(
+      posterior,
+      (i) => {
+        const record = getRecord(state, i);
+        if (record === undefined) return buildsLeft;
+        if (record.skipped !== null || record.mark !== null) return false;
+        if (exhausted.has(i) && !retry(i)) return false;
+        return buildsLeft || record.boots.length > 0 || record.failures > 0;
+      },
+      state.config.verdictErrorRate,
+    );
+  const first = choose(() => false);
+  if (first !== null || state.config.rules < 2) return first;
+  const interval = findCredibleInterval(posterior, state.config.confidence);
+  if (interval.last - interval.first + 1 > RETRY_WITHIN || new Set(state.exhausted).size < state.exhausted.length) return null;
+  // commit i separates hypotheses i and i + 1: those that bound the interval count
+  return choose((i) => i >= interval.first - 1 && i <= interval.last);
 }
+
+/** Rules 2: the most candidates a credible interval may span for an undecided commit in it to get another round. */
+const RETRY_WITHIN = 4;
 
 // The commits to build next if the current test ends either way.
 function speculate(state: BisectState, index: number): number[] {
@@ -94,42 +109,4 @@ function planInterleaved(state: BisectState, a: number, b: number, pairs: number
     }
   }
   return actions;
-}
-
-// With config.referenceEvery > 0, a plan of measurements with a boot of GOOD
-// or BAD (in turn, the one booted longer ago first) put in wherever that many
-// boots of other commits would otherwise follow the last endpoint boot.
-function addReferences(state: BisectState, plan: readonly Action[]): Action[] {
-  const every = state.config.referenceEvery;
-  if (every === 0) return [...plan];
-  const last = state.commits.length - 1;
-  const lastTime = (index: number) => getRecord(state, index)?.times.at(-1) ?? -1;
-  const since = Math.max(lastTime(0), lastTime(last));
-  let after = 0;
-  for (const [key, record] of Object.entries(state.records)) {
-    const index = Number(key);
-    if (index !== 0 && index !== last) after += record.times.filter((t) => t > since).length;
-  }
-  let nextEndpoint = lastTime(0) <= lastTime(last) ? 0 : last;
-  const out: Action[] = [];
-  for (const action of plan) {
-    if (action.kind !== 'measure') {
-      out.push(action);
-      continue;
-    }
-    const index = findCommitIndex(state, action.commit);
-    for (let b = 0; b < action.boots; b++) {
-      if (index !== 0 && index !== last && after >= every) {
-        out.push({ kind: 'measure', commit: commitAt(state, nextEndpoint), boots: 1, phase: action.phase, reference: true });
-        nextEndpoint = nextEndpoint === 0 ? last : 0;
-        after = 0;
-      }
-      out.push({ ...action, boots: 1 });
-      if (index === 0 || index === last) {
-        nextEndpoint = index === 0 ? last : 0;
-        after = 0;
-      } else after++;
-    }
-  }
-  return out;
 }

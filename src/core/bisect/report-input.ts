@@ -3,13 +3,19 @@
 import type { BisectSession, LoggedEvent } from '../session.ts';
 import { configOf, judgedTestOf } from '../session-settings.ts';
 import type { ReportInput } from '../report/types.ts';
+import { LEGACY_RULES, type BisectConfig } from './config.ts';
 import { apply, createBisection } from './index.ts';
 import { posteriorTable, summarize } from './summary.ts';
 import type { BisectResult, BisectState } from './types.ts';
 
-// The engine's input for a session: its commits and settings.
+// The engine's input for a session: its commits and settings. Settings
+// stored before the engine had `rules` were recorded under the first ones,
+// and a log replays under the rules it was recorded with.
 export function engineInput(session: BisectSession): { commits: string[]; config: ReturnType<typeof configOf> } {
-  return { commits: session.commits.map((c) => c.sha), config: configOf(session) };
+  const config = configOf(session);
+  // absent from settings stored before it existed, whatever the type says
+  const rules = (config as Partial<BisectConfig>).rules ?? LEGACY_RULES;
+  return { commits: session.commits.map((c) => c.sha), config: { ...config, rules } };
 }
 
 // Where the guests ran, from the last boot that says so.
@@ -93,6 +99,7 @@ export function toJsonResult(session: BisectSession, result: BisectResult, repor
     explainsFullChange: result.explainsFullChange,
     steps: result.steps,
     boots: result.boots,
+    referenceBoots: result.referenceBoots ?? 0,
     builds: result.builds,
     warnings: result.warnings,
     powerEstimate: result.powerEstimate ?? null,

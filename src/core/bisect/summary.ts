@@ -55,6 +55,7 @@ export function summarize(state: BisectState): BisectResult {
     explainsFullChange: state.verification?.explainsFullChange ?? null,
     steps: state.steps,
     boots: countAllBoots(state),
+    referenceBoots: state.referenceBoots,
     builds: countBuilds(state),
     posterior,
     warnings: calibrationFailed ? [...state.warnings, describePower(state, sigma)] : state.warnings,

@@ -47,7 +47,7 @@ export interface CurrentTest {
 }
 
 export interface CalibrationRecord {
-  /** Index into computeCalibrationLooks(config). */
+  /** Index into computeCalibrationSchedule(config) (under rules 1, computeCalibrationLooks). */
   look: number;
   status: 'running' | 'confirmed';
   /** Once confirmed: boots per endpoint needed to pin their levels down before bisecting. */
@@ -62,6 +62,8 @@ export interface VerifyTarget {
   /** Boots per side when verification began (fresh boots follow). */
   readonly startBefore: number;
   readonly startAfter: number;
+  /** Rules 2: fresh pairs per side the sandwich may take at most (its budget). */
+  readonly cap?: number;
   /** Result of the sandwich once decided; then the residual check runs. */
   sandwich: { readonly confirmed: boolean; readonly p: number } | null;
   /** Extra interleaved boots of an endpoint and the culprit's neighbour on its side. */
@@ -131,6 +133,10 @@ export interface BisectState {
   warnings: string[];
   final: FinalRecord | null;
   events: number;
+  /** Boots of GOOD or BAD taken to follow drift while bisecting or verifying (references.ts). */
+  referenceBoots: number;
+  /** Boots of other commits before the next reference boot is due (rules 2; references.ts). */
+  referenceSpacing: number;
 }
 
 export interface ChangeEstimate {
@@ -154,6 +160,8 @@ export interface BisectResult {
   readonly explainsFullChange: boolean | null;
   readonly steps: readonly Step[];
   readonly boots: number;
+  /** Of those boots, the reference boots of GOOD or BAD taken to follow drift. */
+  readonly referenceBoots?: number;
   readonly builds: number;
   /** Per candidate commits[1..], the probability of being the first bad commit. */
   readonly posterior: readonly number[];

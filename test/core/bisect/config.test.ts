@@ -17,6 +17,9 @@ describe('validateBisectConfig', () => {
     [{ confidence: undefined }, 'Expected the `confidence` option to be a number in (0.5, 1), got `undefined`.'],
     [{ direction: 'up' }, 'Expected the `direction` option to be "lower-is-worse" or "higher-is-worse", got `up`.'],
     [{ verifyBoots: 5, maxVerifyBoots: 3 }, 'Expected `maxVerifyBoots` (3) to be at least `verifyBoots` (5).'],
+    [{ rules: 3 }, 'Expected the `rules` option to be 1 or 2, got `3`.'],
+    [{ firstLookBoots: 1 }, 'Expected the `firstLookBoots` option to be an integer ≥ 2, got `1`.'],
+    [{ maxReferenceEvery: 0 }, 'Expected the `maxReferenceEvery` option to be an integer ≥ 1, got `0`.'],
   ] as [Record<string, unknown>, string][])('%j', (raw, message) => {
     expect(validateBisectConfig(raw as Partial<BisectConfig>).errors).toEqual([message]);
   });

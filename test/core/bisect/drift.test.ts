@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apply, createBisection, nextActions, type BisectEvent, type BisectState } from '../../../src/core/bisect/index.ts';
+import { apply, createBisection, nextActions, summarize, type BisectEvent, type BisectState } from '../../../src/core/bisect/index.ts';
 import { fitDrift } from '../../../src/core/bisect/drift.ts';
 import { createRng, nextNormal } from '../../../src/core/rng.ts';
 import { makeCommits, runLab, type LabTruth } from './simulated-lab.ts';
@@ -62,9 +62,9 @@ describe('fitDrift', () => {
 });
 
 describe('reference boots', () => {
-  it('once bisecting, never more than 2 boots of other commits follow an endpoint boot; GOOD and BAD take turns', () => {
+  it('rules 1: once bisecting, never more than 2 boots of other commits follow an endpoint boot; GOOD and BAD take turns', () => {
     const truth: LabTruth = { commits: 16, changes: new Map([[11, -0.3]]) };
-    const { events } = runLab({ commits: COMMITS, config: { referenceEvery: 2, seed: 3 } }, truth, 5);
+    const { events } = runLab({ commits: COMMITS, config: { referenceEvery: 2, seed: 3, rules: 1 } }, truth, 5);
     const order = events.map((e) => e.commit);
     const firstOther = order.findIndex((c) => c !== GOOD && c !== BAD);
     const refs = order.slice(firstOther).filter((c) => c === GOOD || c === BAD);
@@ -79,12 +79,64 @@ describe('reference boots', () => {
     for (let i = 1; i < refs.length; i++) expect(refs[i]).not.toBe(refs[i - 1]);
   });
 
-  it('are marked as references in the actions', () => {
+  it('are marked as references in the actions, and counted as such in the result', () => {
     const truth: LabTruth = { commits: 16, changes: new Map([[11, -0.3]]) };
     const { states } = runLab({ commits: COMMITS, config: { referenceEvery: 2, seed: 3 } }, truth, 5, { keepStates: true });
     const references = states.flatMap((s) => nextActions(s)).filter((a) => a.kind === 'measure' && a.reference === true);
     expect(references.length).toBeGreaterThan(0);
     for (const a of references) expect(a.kind === 'measure' && (a.commit === GOOD || a.commit === BAD)).toBe(true);
+    const last = states.at(-1) as BisectState;
+    // every boot of GOOD or BAD after calibration that verification did not ask for
+    const calibrated = states.findIndex((s) => s.phase !== 'calibrate');
+    const endpointBootsAfter = (last.records['0']?.times ?? []).concat(last.records['15']?.times ?? []).filter((t) => t >= calibrated).length;
+    expect(summarize(last).referenceBoots).toBe(last.referenceBoots);
+    expect(last.referenceBoots).toBeGreaterThan(0);
+    expect(last.referenceBoots).toBeLessThanOrEqual(endpointBootsAfter);
+  });
+});
+
+// Rules 2: the spacing of reference boots after each one, over a whole bisection
+// of 1024 commits with a 4% step (about 2.4σ), referenceEvery 2.
+function traceSpacing(host: Partial<LabTruth>, seed: number, rules: 1 | 2 = 2) {
+  const culprit = 100 + seed * 97;
+  const truth: LabTruth = { commits: 1024, changes: new Map([[culprit, -0.04]]), ...host };
+  const run = runLab({ commits: makeCommits(1024), config: { referenceEvery: 2, seed, minEffect: 0.02, rules } }, truth, 100 + seed, { keepStates: true });
+  const spacing: { boot: number; spacing: number }[] = [];
+  run.states.forEach((state, boot) => {
+    if (state.referenceBoots > (run.states[boot - 1]?.referenceBoots ?? 0)) spacing.push({ boot, spacing: state.referenceSpacing });
+  });
+  return { spacing, references: run.state.referenceBoots, right: run.result.culprit?.commit === `commit-${culprit}` };
+}
+
+describe('reference spacing (rules 2)', () => {
+  it.each([1, 2, 3, 4])('a steady host gets spaced-out references, fewer than at a fixed spacing of 2 (seed %i)', (seed) => {
+    const adaptive = traceSpacing({}, seed);
+    const fixed = traceSpacing({}, seed, 1);
+    expect(adaptive.right).toBe(true);
+    expect(Math.max(...adaptive.spacing.map((s) => s.spacing))).toBeGreaterThanOrEqual(4);
+    expect(adaptive.references).toBeLessThan(fixed.references);
+    // doubling, one step at a time
+    for (let i = 1; i < adaptive.spacing.length; i++) {
+      const [before, after] = [adaptive.spacing[i - 1]?.spacing ?? 2, adaptive.spacing[i]?.spacing ?? 2];
+      expect([before, 2 * before, 2]).toContain(after);
+    }
+  });
+
+  it.each([1, 2, 3, 4])('a host drifting from the start (σ/4 per boot) keeps them at 2 (seed %i)', (seed) => {
+    const { spacing, right } = traceSpacing({ driftStep: 0.017 / 4 }, seed);
+    expect(right).toBe(true);
+    expect(spacing.length).toBeGreaterThan(10);
+    expect(spacing.every((s) => s.spacing === 2)).toBe(true);
+  });
+
+  it.each([1, 2, 3, 4])('a host that slows down by 10% at boot 50 gets them back at 2 (seed %i)', (seed) => {
+    const { spacing, right } = traceSpacing({ hostShift: (boot) => (boot >= 50 ? Math.log(0.9) : 0) }, seed);
+    expect(right).toBe(true);
+    expect(spacing.filter((s) => s.boot < 50).some((s) => s.spacing > 2)).toBe(true);
+    const afterStep = spacing.filter((s) => s.boot >= 50);
+    expect(afterStep.length).toBeGreaterThan(0);
+    // at the first or second reference boot after the step, and for good
+    expect(afterStep.slice(1).every((s) => s.spacing === 2)).toBe(true);
   });
 });
 

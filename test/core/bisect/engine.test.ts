@@ -49,13 +49,16 @@ describe('createBisection', () => {
     expect(() => createBisection(input)).toThrow(message);
   });
 
-  it('starts by asking for interleaved GOOD/BAD boots, one each, and hints the midpoint build', () => {
-    const state = createBisection({ commits: COMMITS });
+  it.each([
+    ['rules 2: the first (t-test) look', 2, defaultBisectConfig.firstLookBoots],
+    ['rules 1: the first Mann–Whitney look', 1, defaultBisectConfig.calibrationBoots],
+  ] as const)('starts by asking for interleaved GOOD/BAD boots, one each, up to %s, and hints the midpoint build', (_name, rules, boots) => {
+    const state = createBisection({ commits: COMMITS, config: { rules } });
     expect(state.phase).toBe('calibrate');
-    expect(state.config).toEqual(defaultBisectConfig);
+    expect(state.config).toEqual({ ...defaultBisectConfig, rules });
     const actions = nextActions(state);
     const measures = listMeasures(actions);
-    expect(measures).toHaveLength(2 * defaultBisectConfig.calibrationBoots);
+    expect(measures).toHaveLength(2 * boots);
     for (let i = 0; i < measures.length; i += 2) {
       expect(new Set([measures[i]?.[0], measures[i + 1]?.[0]])).toEqual(new Set([GOOD, BAD]));
       expect(measures[i]?.[1]).toBe(1);
@@ -121,6 +124,35 @@ describe('calibration', () => {
     expect(step?.estimate).toBeLessThan(0.96);
     const measures = listMeasures(nextActions(state));
     expect(measures).toEqual([['commit-31', 2, 'bisect']]);
+  });
+
+  // Calibration boots, and the note of the look that confirmed, on boots that
+  // do not depend on the rules (the interleaving order is seeded by boot count).
+  const confirmAt = (truth: LabTruth, seed: number, rules: 1 | 2) => {
+    const state = calibrate(createBisection({ commits: COMMITS, config: { seed, rules, minEffect: 0.05 } }), truth, seed);
+    const step = state.steps.find((s) => s.phase === 'calibrate' && s.verdict === 'like-bad');
+    return { boots: step?.boots, note: step?.note ?? '', phase: state.phase };
+  };
+
+  // At 9σ the first look (α/30) confirms about three times in four, the second nearly always.
+  it.each([
+    [1, 1], [2, 1], [3, 1], [4, 1], [5, 2], [6, 2], [7, 1], [8, 1],
+  ])('a change nine σ wide (TCG noise) is confirmed by an early t-test look, seed %i: look %i', (seed, look) => {
+    // σ 0.05 between boots, −36% = 9σ on log scale; within-boot noise small
+    const wide: LabTruth = { commits: 64, changes: new Map([[40, -0.36]]), sigmaBoot: 0.05, sigmaRun: 0.01, runsPerBoot: 3 };
+    const { boots, note, phase } = confirmAt(wide, seed, 2);
+    expect(phase).toBe('bisect');
+    expect(note).toMatch(new RegExp(`^look ${look}/11 \\(t-test\\)`));
+    expect(boots).toBe(2 * (2 + look));
+  });
+
+  it.each([11, 12, 13, 14, 15, 16])('a change one σ wide still needs the Mann–Whitney looks and the boots it needed before, seed %i', (seed) => {
+    const narrow: LabTruth = { commits: 64, changes: new Map([[40, -0.06]]), sigmaBoot: 0.05, sigmaRun: 0.01, runsPerBoot: 3 };
+    const before = confirmAt(narrow, seed, 1);
+    const now = confirmAt(narrow, seed, 2);
+    expect(now.note).not.toMatch(/t-test/);
+    expect(now.boots).toBeGreaterThanOrEqual(2 * defaultBisectConfig.calibrationBoots);
+    expect(now.boots).toBe(before.boots);
   });
 
   it('no change and a tight --min-effect: inconclusive, with a power estimate', () => {
@@ -229,6 +261,31 @@ describe('a whole bisection against a seeded simulated lab', () => {
     const marks = state.steps.filter((s) => s.note.startsWith('marked by hand'));
     expect(marks.length).toBeLessThanOrEqual(6);
     expect(marks.every((s) => s.boots === 0)).toBe(true);
+  });
+});
+
+describe('a commit whose test ran out of boots undecided', () => {
+  // GOOD, a commit marked good, a commit that sits exactly half-way, BAD.
+  const commits = ['good', 'marked', 'halfway', 'bad'];
+  const answer = (commit: string, k: number): BisectEvent => {
+    const wobble = 1 + 0.002 * ((k % 3) - 1);
+    if (commit === 'marked') return { kind: 'mark', commit, as: 'good' };
+    const level = commit === 'good' ? 1000 : commit === 'bad' ? 800 : Math.sqrt(1000 * 800);
+    return boot(commit, level * wobble);
+  };
+
+  it.each([
+    ['rules 1: is never tested again, and the bisection stops', 1, 1],
+    ['rules 2: gets one more round once nothing else is left', 2, 2],
+  ] as const)('%s', (_name, rules, rounds) => {
+    let state = createBisection({ commits, config: { rules, seed: 2, minBootsPerCommit: 2, maxBootsPerCommit: 4 } });
+    for (let k = 0; k < 200 && state.phase !== 'done'; k++) {
+      for (const [commit] of listMeasures(nextActions(state))) state = apply(state, answer(commit, k));
+    }
+    const result = summarize(state);
+    expect(result.outcome).toBe('inconclusive');
+    expect(result.steps.filter((s) => s.commit === 'halfway' && s.phase === 'bisect').map((s) => s.verdict)).toEqual(Array(rounds).fill('unknown'));
+    expect(result.warnings.join('\n')).toMatch(/no commit left can be tested informatively/);
   });
 });
 

@@ -16,6 +16,10 @@ export interface LabTruth {
   readonly baseValue?: number;
   /** σ of a random walk of the host's log speed, one step per boot (0: stationary). */
   readonly driftStep?: number;
+  /** Boot number → when given, the walk steps only from this boot on. */
+  readonly driftFrom?: number;
+  /** Boot number → a further log offset of the host's speed (a step, a load). */
+  readonly hostShift?: (boot: number) => number;
 }
 
 export function makeCommits(n: number): string[] {
@@ -59,8 +63,8 @@ export function runLab(input: BisectInput, truth: LabTruth, seed: number, option
     for (const action of actions) {
       if (action.kind !== 'measure') continue;
       for (let b = 0; b < action.boots; b++) {
-        const event = simulateEvent(truth, state.commits, action.commit, rng, drift);
-        if (truth.driftStep) drift += truth.driftStep * nextNormal(rng);
+        const event = simulateEvent(truth, state.commits, action.commit, rng, drift + (truth.hostShift?.(events.length) ?? 0));
+        if (truth.driftStep && events.length >= (truth.driftFrom ?? 0)) drift += truth.driftStep * nextNormal(rng);
         events.push(event);
         state = apply(state, event);
         if (options.keepStates) states.push(state);
