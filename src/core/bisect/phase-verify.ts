@@ -137,6 +137,15 @@ function sendBackIfMoved(state: BisectState, verify: VerifyTarget, posterior: re
   return true;
 }
 
+// Rules 2: the warning when a side of the explains-all check stopped, not shown.
+function describeResidualNotShown(verify: VerifyTarget, shares: { readonly before: number; readonly after: number }): string {
+  const where = [
+    verify.residualFound.before === 'not-shown' ? `the parent is already about ${Math.round(shares.before * 100)}% of the way from GOOD to BAD` : null,
+    verify.residualFound.after === 'not-shown' ? `BAD is worse than the culprit by about ${Math.round(shares.after * 100)}% of GOOD→BAD` : null,
+  ].filter((x) => x !== null);
+  return `Whether the culprit explains all of GOOD→BAD was not shown: ${where.join('; ')}, not significant within the check's budget. There may be a second, smaller culprit; bisect that part of the range on its own (GOOD..parent, or culprit..BAD) to find out.`;
+}
+
 // Rules 2: a side of the explains-all check that stopped without a finding
 // either way is recorded as such, with what more boots could have done.
 function pushResidualNotShown(state: BisectState, verify: VerifyTarget, side: 'before' | 'after', share: number, extraPairs: number, power: number, pairsLeft: number): void {
@@ -196,7 +205,7 @@ function advanceResidualCheck(state: BisectState, verify: VerifyTarget, sandwich
         verify.residual = { ...residual, target: next };
         return false;
       }
-      verify.residualFound = { ...verify.residualFound, [residual.side]: look.status === 'significant' };
+      verify.residualFound = { ...verify.residualFound, [residual.side]: look.status === 'suspect' ? 'not-shown' : look.status === 'significant' };
       if (look.status === 'suspect') pushResidualNotShown(state, verify, residual.side, look.share, fresh, power, left);
     }
     verify.residual = null;
@@ -212,7 +221,7 @@ function advanceResidualCheck(state: BisectState, verify: VerifyTarget, sandwich
     if (rules2) {
       const power = powerLeft(side, RESIDUAL_MAX_PAIRS);
       if (power < FUTILITY_POWER) {
-        verify.residualFound = { ...verify.residualFound, [side]: false };
+        verify.residualFound = { ...verify.residualFound, [side]: 'not-shown' };
         pushResidualNotShown(state, verify, side, look.share, 0, power, RESIDUAL_MAX_PAIRS);
         continue;
       }
@@ -228,9 +237,12 @@ function advanceResidualCheck(state: BisectState, verify: VerifyTarget, sandwich
   const before = readLogBoots(state, verify.before);
   const after = readLogBoots(state, verify.after);
   const explainedFraction = fullShift === 0 ? 0 : estimateHodgesLehmannShift(before, after).estimate / fullShift;
-  const explainsFullChange = verify.residualFound.before !== true && verify.residualFound.after !== true;
+  const found = [verify.residualFound.before, verify.residualFound.after];
+  // A residual not shown either way leaves the question open (null), never "explains all".
+  const explainsFullChange = found.includes(true) ? false : found.includes('not-shown') ? null : true;
   state.verification = { before: verify.before, after: verify.after, confirmed: sandwich.confirmed, p: sandwich.p, explainsFullChange, explainedFraction };
-  if (!explainsFullChange) {
+  if (explainsFullChange === null) state.warnings.push(describeResidualNotShown(verify, shares));
+  if (explainsFullChange === false) {
     const where = [
       verify.residualFound.before === true ? `the parent is already ${Math.round(shares.before * 100)}% of the way from GOOD to BAD` : null,
       verify.residualFound.after === true ? `BAD is worse than the culprit by ${Math.round(shares.after * 100)}% of GOOD→BAD` : null,

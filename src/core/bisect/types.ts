@@ -75,16 +75,23 @@ export interface VerifyTarget {
     readonly startSecond: number;
     readonly target: number;
   } | null;
-  /** Per side, whether the culprit leaves part of GOOD→BAD unexplained. */
-  residualFound: { before: boolean | null; after: boolean | null };
+  /**
+   * Per side, whether the culprit leaves part of GOOD→BAD unexplained (null:
+   * not looked at yet). 'not-shown' (rules 2): a residual that looked
+   * material stopped within its budget without a finding either way.
+   */
+  residualFound: { before: ResidualFinding; after: ResidualFinding };
 }
+
+export type ResidualFinding = boolean | 'not-shown' | null;
 
 export interface VerificationRecord {
   readonly before: number;
   readonly after: number;
   readonly confirmed: boolean;
   readonly p: number;
-  readonly explainsFullChange: boolean;
+  /** null (rules 2): a residual that looked material was not shown either way. */
+  readonly explainsFullChange: boolean | null;
   readonly explainedFraction: number;
 }
 

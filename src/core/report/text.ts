@@ -102,6 +102,7 @@ export function formatReportText(input: ReportInput): string {
   }
   for (const w of result.warnings) lines.push(`warning: ${w}`);
   const wall = input.wallMs === null ? '' : `, wall ${(input.wallMs / 60000).toFixed(1)} min`;
-  lines.push('', `total: ${result.builds} ${words.builds}, ${result.boots} ${words.samples}${wall}`);
+  const references = (result.referenceBoots ?? 0) > 0 ? ` (${result.referenceBoots} of them reference ${words.samples} of GOOD/BAD, to follow drift)` : '';
+  lines.push('', `total: ${result.builds} ${words.builds}, ${result.boots} ${words.samples}${references}${wall}`);
   return lines.join('\n');
 }

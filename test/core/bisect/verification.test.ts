@@ -117,14 +117,25 @@ describe('the explains-all check under rules 2: a budget, then "not shown"', () 
   it.each([11, 20])('a suspect residual that could not turn significant stops before any extra boot (seed %i)', (seed) => {
     const { result, notes } = verifyNotes(seed);
     expect(result.culprit?.commit).toBe('commit-40');
-    expect(result.explainsFullChange).toBe(true);
     expect(notes.at(-1)).toMatch(/^explains-all check, the culprit vs BAD: a residual of \d+% of GOOD→BAD after 0 extra pairs, not shown \(conditional power \d+\.\d% of showing it within 12 more pairs\)$/);
+    // not shown either way: the report must not say the culprit explains all of it (there is a second step)
+    expect(result.explainsFullChange).toBeNull();
+    expect(result.warnings.join('\n')).toMatch(/Whether the culprit explains all of GOOD→BAD was not shown: BAD is worse than the culprit by about \d+% of GOOD→BAD/);
   });
 
   it.each([8, 9])('one that stays suspect stops at its budget of 12 pairs (seed %i)', (seed) => {
     const { result, notes } = verifyNotes(seed);
     expect(result.culprit?.commit).toBe('commit-40');
     expect(notes.at(-1)).toMatch(/after 12 extra pairs, not shown \(budget spent\)$/);
+    expect(result.explainsFullChange).toBeNull();
+  });
+
+  it('a single step: nothing suspect, and the culprit explains all of it', () => {
+    const single: LabTruth = { commits: 64, changes: new Map([[40, -0.06]]), sigmaBoot: 0.03 };
+    const { result } = runLab({ commits: makeCommits(64), config: { seed: 11 } }, single, 211);
+    expect(result.culprit?.commit).toBe('commit-40');
+    expect(result.explainsFullChange).toBe(true);
+    expect(result.warnings.join('\n')).not.toMatch(/not shown/);
   });
 
   it('rules 1 take no such step', () => {

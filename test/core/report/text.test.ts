@@ -75,6 +75,12 @@ describe('formatReportText in command mode', () => {
     expect(text).toContain(`    1 calibrate ${short(0)} unknown    12 samples median 6799`);
   });
 
+  it('says how many of the boots were reference boots of GOOD/BAD (issue 14), and nothing when there were none', () => {
+    const input = fixtures.culprit;
+    expect(formatReportText({ ...input, result: { ...input.result, referenceBoots: 7 } })).toContain('total: 5 builds, 31 boots (7 of them reference boots of GOOD/BAD, to follow drift), wall 42.0 min');
+    expect(formatReportText({ ...input, result: { ...input.result, referenceBoots: 0 } })).toContain('total: 5 builds, 31 boots, wall 42.0 min');
+  });
+
   it('is kernel mode when the input does not say (reports from before `mode`)', () => {
     const { mode: _mode, ...legacy } = makeCommandMode(fixtures.culprit);
     expect(formatReportText(legacy)).toContain('total: 5 builds, 31 boots');
