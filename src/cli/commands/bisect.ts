@@ -120,6 +120,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
         ...(argv.seed === undefined ? {} : { seed: Number(argv.seed) }),
         accel: argv.accel as 'auto' | 'kvm' | 'tcg',
         ...(argv.toolchain === undefined ? {} : { toolchain: String(argv.toolchain) }),
+        onNote: (t) => out.note(`kbisect: ${t}`),
       });
       const candidates = session.commits.length - 1;
       if (out.json) {
