@@ -50,6 +50,12 @@ export async function resetBuildWorkspace(repo: string): Promise<WorkspaceResetR
   return result;
 }
 
+// A repository's build slots (worktree + O= dir each), kept between bisections.
+export async function countBuildSlots(repo: string): Promise<number> {
+  const workDir = await repoWorkDir(repo, await findGitCommonDir(repo));
+  return (await listWorkspaces()).find((w) => w.dir === workDir)?.slots.length ?? 0;
+}
+
 export interface CacheListing {
   dir: string;
   entries: KernelCacheEntry[];

@@ -42,6 +42,7 @@ import migration from '../../profiles/migration.yaml?raw';
 import hotplug from '../../profiles/hotplug.yaml?raw';
 import qosQuarterCpu from '../../profiles/qos-quarter-cpu.yaml?raw';
 import tcpStreamExternalToGuest from '../../profiles/tcp-stream-external-to-guest.yaml?raw';
+import matrix from '../../profiles/matrix.yaml?raw';
 
 export { MAX_PROFILE_BYTES, parseProfileYaml };
 
@@ -58,6 +59,7 @@ export const builtinProfiles: Readonly<Record<string, string>> = {
   hotplug,
   'qos-quarter-cpu': qosQuarterCpu,
   'tcp-stream-external-to-guest': tcpStreamExternalToGuest,
+  matrix,
 };
 
 export type ProfileOrigin = 'builtin' | 'imported' | 'file' | 'source';

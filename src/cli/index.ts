@@ -14,6 +14,7 @@ import { measureCommand } from './commands/measure.ts';
 import { profileCommand } from './commands/profile.ts';
 import { sweepCommand } from './commands/sweep.ts';
 import { compareCommand } from './commands/compare.ts';
+import { matrixCommand } from './commands/matrix.ts';
 
 export class UsageError extends UserError {
   readonly usage: string;
@@ -61,6 +62,7 @@ export function createCli(args: readonly string[], ctx: CommandContext = createC
     .command(bisectCommands(ctx) as unknown as CommandModule[])
     .command(sweepCommand(ctx) as unknown as CommandModule)
     .command(compareCommand(ctx) as unknown as CommandModule)
+    .command(matrixCommand(ctx) as unknown as CommandModule)
     // a default command instead of demandCommand(): strict parsing then names
     // an unknown option (`kbisect --bogus`) before complaining about the command
     .command('$0', false, (y) => y, () => {

@@ -1,14 +1,17 @@
 // Generic mode for real: `start --cmd` + `run` on a real git repository whose
 // benchmark script prints a noisy number that drops by 20% at one commit.
 // Real git, real worktrees, real processes; seconds, not minutes.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resetBisection, runBisection, startBisection } from '../../src/app/bisect.ts';
+import { countBuildSlots } from '../../src/app/build-cache.ts';
 import { UserError } from '../../src/core/errors.ts';
 import { isolateKbisectDirs, makeBenchRepo, type BenchRepo } from '../helpers/bench-repo.ts';
 
 const CULPRIT = 8;
+const gitWorktrees = (repo: string): number => execFileSync('git', ['-C', repo, 'worktree', 'list', '--porcelain'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('worktree ')).length;
 let r: BenchRepo;
 let restore: () => void;
 
@@ -44,7 +47,16 @@ describe('generic mode (--cmd)', () => {
       run = isEndpoint(c) ? 0 : run + 1;
       expect(run).toBeLessThanOrEqual(32);
     }
-    await resetBisection(repo);
+    // reset ends the bisection but keeps the tree's build slot (worktree), so the next bisection starts warm
+    const slots = await countBuildSlots(repo);
+    expect(slots).toBeGreaterThanOrEqual(1);
+    await expect(resetBisection(repo)).resolves.toMatchObject({ hadSession: true, worktreesRemoved: 0, worktreesKept: slots });
+    expect(await countBuildSlots(repo)).toBe(slots);
+    expect(gitWorktrees(repo)).toBeGreaterThan(1);
+    // --work removes them, and git forgets the worktrees
+    await expect(resetBisection(repo, { work: true })).resolves.toMatchObject({ hadSession: false, worktreesRemoved: slots, worktreesKept: 0 });
+    expect(await countBuildSlots(repo)).toBe(0);
+    expect(gitWorktrees(repo)).toBe(1);
   }, 120_000);
 
   it.each([

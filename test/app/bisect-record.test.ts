@@ -46,6 +46,26 @@ describe('recordEvent', () => {
     expect(() => events()).toThrow(/ENOENT/);
   });
 
+  it('refuses a boot from another host or accelerator than the boots already logged, and leaves the log alone', async () => {
+    await startBisection({ repo: r.repo, good: r.shas[0] as string, bad: r.shas[3] as string, command: 'bash bench.sh' });
+    const log = await openEventLog(await sessionPaths(r.repo));
+    const boot = (host: string, accel: 'kvm' | 'tcg') => ({ source: 'boot' as const, imageHash: 'abc', bootIndex: 0, host, accel });
+    await recordEvent(log, { kind: 'boot', commit: r.shas[3] as string, runs: [80] }, boot('host-a', 'tcg'));
+    await recordEvent(log, { kind: 'boot', commit: r.shas[0] as string, runs: [100] }, boot('host-a', 'tcg'));
+    const before = events();
+    for (const [host, accel] of [['host-b', 'tcg'], ['host-a', 'kvm']] as const) {
+      const error = await recordEvent(log, { kind: 'boot', commit: r.shas[3] as string, runs: [81] }, boot(host, accel)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as UserError).message).toMatch(new RegExp(`the sample of BAD \\([0-9a-f]{12}\\) was not recorded: this bisection's boots ran on host host-a \\(tcg\\), this one on host ${host} \\(${accel}\\)`));
+      expect((error as UserError).hint).toMatch(/--accel tcg/);
+    }
+    expect(events()).toBe(before);
+    expect(log.state.events).toBe(2);
+    // a command's samples carry no host: nothing to compare
+    await recordEvent(log, { kind: 'boot', commit: r.shas[3] as string, runs: [79] }, { source: 'command', exitCode: 0, durationMs: 3, stderrTail: '' });
+    expect(log.state.events).toBe(3);
+  });
+
   it('logs nothing once the process is being stopped (Ctrl-C): the sample in flight is discarded', async () => {
     await startBisection({ repo: r.repo, good: r.shas[0] as string, bad: r.shas[3] as string, command: 'bash bench.sh' });
     const log = await openEventLog(await sessionPaths(r.repo));

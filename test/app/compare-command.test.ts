@@ -5,11 +5,12 @@
 // before anything is logged, and a bisection of the same pair taking the
 // comparison's samples as its calibration boots.
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { compareSamplesFor, measurementKeyOf, seedBisectionFromCompare } from '../../src/app/compare.ts';
+import { COMPARE_REUSE_MAX_AGE_MS } from '../../src/app/compare/reuse.ts';
 import { resetBisection, runBisection, startBisection } from '../../src/app/bisect.ts';
 import { runCli } from '../../src/cli/index.ts';
 import { createContext } from '../../src/cli/context.ts';
@@ -207,9 +208,10 @@ describe('kbisect compare --cmd', () => {
     // another command measured something else: nothing to take
     expect(await compareSamplesFor(r.repo, good, bad, measurementKeyOf({ mode: 'command', command: './other.sh' } as MeasuredSession))).toEqual([]);
 
-    const session = await startBisection({ repo: r.repo, good, bad, command: 'bash bench.sh', minEffect: 0.05 });
+    const notes: string[] = [];
+    await startBisection({ repo: r.repo, good, bad, command: 'bash bench.sh', minEffect: 0.05, onNote: (t) => notes.push(t) });
     const paths = await sessionPaths(r.repo);
-    expect(await seedBisectionFromCompare(paths, session)).toBe(compared.length);
+    expect(notes).toEqual([`calibration starts from the ${compared.length} boots of GOOD and BAD that \`kbisect compare\` measured`]);
     const { result } = await runBisection({ repo: r.repo });
     expect(result.culprit?.commit).toBe(r.shas[CULPRIT]);
     const log = lines(join(paths.dir, 'events.jsonl')).map((l) => JSON.parse(l) as unknown);
@@ -219,4 +221,35 @@ describe('kbisect compare --cmd', () => {
     expect(result.steps[0]?.boots).toBeLessThanOrEqual(compared.length);
     await resetBisection(r.repo);
   }, 120_000);
+
+  it("a comparison measured long ago, or by a clock in the future, is not taken: calibration measures afresh and says why", async () => {
+    const good = r.shas[0] as string;
+    const bad = r.shas[11] as string;
+    const compared = await compareSamplesFor(r.repo, good, bad, measurementKeyOf({ mode: 'command', command: 'bash bench.sh' } as MeasuredSession));
+    const newest = Math.max(...compared.map((e) => Date.parse(e.at)));
+    const session = await startBisection({ repo: r.repo, good, bad, command: 'bash bench.sh', minEffect: 0.05, onNote: () => undefined });
+    const paths = await sessionPaths(r.repo);
+    const logged = lines(join(paths.dir, 'events.jsonl')).length;
+    // the age rule: at most COMPARE_REUSE_MAX_AGE_MS after the newest boot, and never before it by more than a minute
+    expect(await seedBisectionFromCompare(paths, session, { now: newest + COMPARE_REUSE_MAX_AGE_MS + 1000 })).toEqual({ seeded: 0, stale: { boots: compared.length, ageMs: COMPARE_REUSE_MAX_AGE_MS + 1000 } });
+    expect(await seedBisectionFromCompare(paths, session, { now: newest - 5 * 60_000 })).toEqual({ seeded: 0, stale: { boots: compared.length, ageMs: Number.NaN } });
+    expect(lines(join(paths.dir, 'events.jsonl'))).toHaveLength(logged);
+    await resetBisection(r.repo);
+
+    // the same comparison, its boots logged two hours ago: `start` leaves them and says so
+    const root = join(r.repo, '.git', 'kbisect', 'compare');
+    const twoHoursAgo = (at: string): string => new Date(Date.parse(at) - 2 * 3600_000).toISOString();
+    for (const name of readdirSync(root)) {
+      const file = join(root, name, 'events.jsonl');
+      if (!existsSync(file)) continue;
+      const shifted = lines(file).map((l) => JSON.stringify({ ...(JSON.parse(l) as { at: string }), at: twoHoursAgo((JSON.parse(l) as { at: string }).at) }));
+      writeFileSync(file, `${shifted.join('\n')}\n`);
+    }
+    const notes: string[] = [];
+    await startBisection({ repo: r.repo, good, bad, command: 'bash bench.sh', minEffect: 0.05, onNote: (t) => notes.push(t) });
+    expect(lines(join(paths.dir, 'events.jsonl'))).toEqual([]);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(new RegExp(`^not taking the ${compared.length} boots of an earlier \`kbisect compare\` of this pair: its newest was measured 2h0\\dm ago, more than 30 min`));
+    await resetBisection(r.repo);
+  }, 60_000);
 });

@@ -51,9 +51,29 @@ function describeEvent(event: BisectEvent, session: BisectSession): string {
   }
 }
 
+// The host and accelerator of the first boot in the log (null: no boot yet).
+function hostOfLog(events: readonly LoggedEvent[]): { host: string; accel: string } | null {
+  for (const e of events) if (e.event.kind === 'boot' && e.detail?.source === 'boot') return { host: e.detail.host, accel: e.detail.accel };
+  return null;
+}
+
 // Applies `event` to the state and appends it; a refused event leaves the log untouched (UserError).
+// A boot measured on another host or accelerator than the log's boots is
+// refused: the bisection judges every boot against GOOD's and BAD's, and
+// numbers of two machines (or of KVM and TCG) differ by more than any
+// regression. A session resumed elsewhere (a shared tree, a replayed log)
+// must not mix them silently.
 export async function recordEvent(log: EventLog, event: BisectEvent, detail?: EventDetail, onNote?: (text: string) => void): Promise<void> {
   if (isShuttingDown()) throw new InterruptedError('interrupted: the measurement in flight was discarded, not logged');
+  if (detail?.source === 'boot') {
+    const where = hostOfLog(log.events);
+    if (where !== null && (where.host !== detail.host || where.accel !== detail.accel)) {
+      throw new UserError(
+        `${describeEvent(event, log.session)} was not recorded: this bisection's boots ran on host ${where.host} (${where.accel}), this one on host ${detail.host} (${detail.accel}); mixing them would judge hosts, not commits`,
+        `run it on the host where it began, with --accel ${where.accel}; or kbisect reset and start again here`,
+      );
+    }
+  }
   let next: BisectState;
   try {
     next = apply(log.state, event);

@@ -9,6 +9,7 @@ import { resolveRevision } from '../../adapters/git.ts';
 import { acquireLock } from '../../adapters/lock.ts';
 import { archiveSession, readEvents, requireSession, sessionPaths } from '../../adapters/session-store.ts';
 import { resetBuildWorkspace } from '../build.ts';
+import { countBuildSlots } from '../build-cache.ts';
 import { nextMeasured, openEventLog, recordEvent } from './record.ts';
 
 export interface StatusReport {
@@ -68,14 +69,21 @@ export async function exportLog(repo: string): Promise<string> {
   return [portable, ...events].map((r) => JSON.stringify(r)).join('\n') + '\n';
 }
 
-// Ends the bisection: its files move to the archive (even damaged ones), worktrees go; the kernel cache stays.
-export async function resetBisection(repo: string): Promise<{ hadSession: boolean; archivedTo: string | null; worktreesRemoved: number }> {
+// Ends the bisection: its files move to the archive (even damaged ones); the
+// kernel cache stays, and so do the build slots (worktrees and O= dirs) unless
+// `work` is set: the next bisection of the same tree then starts with an
+// incremental build instead of a clean one (minutes on a small host).
+export async function resetBisection(
+  repo: string,
+  opts: { work?: boolean } = {},
+): Promise<{ hadSession: boolean; archivedTo: string | null; worktreesRemoved: number; worktreesKept: number }> {
   const paths = await sessionPaths(repo);
   const lock = await acquireLock(paths.lock, 'kbisect reset');
   try {
     const archivedTo = await archiveSession(paths);
+    if (opts.work !== true) return { hadSession: archivedTo !== null, archivedTo, worktreesRemoved: 0, worktreesKept: await countBuildSlots(repo) };
     const ws = await resetBuildWorkspace(repo);
-    return { hadSession: archivedTo !== null, archivedTo, worktreesRemoved: ws.removedSlots };
+    return { hadSession: archivedTo !== null, archivedTo, worktreesRemoved: ws.removedSlots, worktreesKept: ws.busySlots.length };
   } finally {
     await lock.release();
   }

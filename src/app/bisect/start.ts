@@ -13,7 +13,8 @@ import { getCommitInfo, resolveRange } from '../../adapters/git.ts';
 import { readSession, sessionPaths, sessionPathsIn, writeSession } from '../../adapters/session-store.ts';
 import { readKernelConfigSpec } from '../build.ts';
 import { loadProfile, renderProfileYaml } from '../profiles.ts';
-import { seedBisectionFromCompare } from '../compare/reuse.ts';
+import { formatDuration } from '../../core/format.ts';
+import { COMPARE_REUSE_MAX_AGE_MS, seedBisectionFromCompare } from '../compare/reuse.ts';
 
 export interface StartOptions extends StartSettings {
   repo: string;
@@ -33,6 +34,8 @@ export interface StartOptions extends StartSettings {
   toolchain?: string;
   // where the session files go (default: the repository's git dir; a sweep keeps one per alert)
   sessionDir?: string;
+  // what start did that the user should know (boots taken from a comparison, or not)
+  onNote?: (text: string) => void;
 }
 
 // How a session measures: a profile, or a command; at most one.
@@ -108,8 +111,13 @@ export async function startBisection(opts: StartOptions): Promise<BisectSession>
   };
   const session = opts.command === undefined && opts.profile === undefined ? pending : await resolveMeasurement(pending, opts);
   await writeSession(paths, session);
-  // a `kbisect compare` of the same pair, measured the same way, hands its boots over as calibration
-  await seedBisectionFromCompare(paths, session);
+  // a recent `kbisect compare` of the same pair, measured the same way, hands its boots over as calibration
+  const seed = await seedBisectionFromCompare(paths, session);
+  if (seed.seeded > 0) opts.onNote?.(`calibration starts from the ${seed.seeded} boots of GOOD and BAD that \`kbisect compare\` measured`);
+  if (seed.stale !== null) {
+    const age = Number.isNaN(seed.stale.ageMs) ? 'at a time in the future (another clock?)' : `${formatDuration(seed.stale.ageMs)} ago`;
+    opts.onNote?.(`not taking the ${seed.stale.boots} boots of an earlier \`kbisect compare\` of this pair: its newest was measured ${age}, more than ${COMPARE_REUSE_MAX_AGE_MS / 60_000} min, and numbers drift; calibration measures GOOD and BAD afresh`);
+  }
   return session;
 }
 
@@ -178,3 +186,4 @@ function commonFields(s: BisectSession): Omit<BisectSession, 'mode' | 'command' 
     ...(s.settings === undefined ? {} : { settings: s.settings }),
   };
 }
+

@@ -38,15 +38,39 @@ export async function compareSamplesFor(repo: string, goodSha: string, badSha: s
   return found.sort((x, y) => Date.parse(x.at) - Date.parse(y.at));
 }
 
+// How old a comparison's newest boot may be for a bisection to take its
+// boots. Boots are only comparable with boots measured nearby in time: TCG
+// throughput drifts up to 2x within minutes on a shared host, and calibration
+// boots from another host state make the GOOD/BAD gap, the very yardstick of
+// every later verdict, a gap between two moments rather than two kernels.
+export const COMPARE_REUSE_MAX_AGE_MS = 30 * 60_000;
+
+export interface CompareSeed {
+  // boots appended to the bisection's log
+  seeded: number;
+  // a comparison's boots that were found but not taken: too old
+  stale: { boots: number; ageMs: number } | null;
+}
+
 // Appends a comparison's boots of the session's GOOD and BAD to a new
 // bisection's log (call it right after the session is written, before any
-// event); returns how many. A pending session has no measurement yet: 0.
-export async function seedBisectionFromCompare(paths: SessionPaths, session: BisectSession): Promise<number> {
-  if (session.mode === 'pending') return 0;
+// event) when its newest boot is at most `maxAgeMs` old. A pending session
+// has no measurement yet: nothing. A timestamp in the future (another
+// machine's clock, a hand-edited log) counts as stale, never as fresh.
+export async function seedBisectionFromCompare(paths: SessionPaths, session: BisectSession, opts: { now?: number; maxAgeMs?: number } = {}): Promise<CompareSeed> {
+  const none: CompareSeed = { seeded: 0, stale: null };
+  if (session.mode === 'pending') return none;
   const good = session.commits[0]?.sha;
   const bad = session.commits[session.commits.length - 1]?.sha;
-  if (good === undefined || bad === undefined) return 0;
+  if (good === undefined || bad === undefined) return none;
   const events = await compareSamplesFor(session.repo, good, bad, measurementKeyOf(session));
+  if (events.length === 0) return none;
+  const now = opts.now ?? Date.now();
+  const newest = Math.max(...events.map((e) => Date.parse(e.at)));
+  const ageMs = now - newest;
+  // a minute of clock adjustment is tolerated; more is another clock
+  const future = !Number.isFinite(ageMs) || ageMs < -60_000;
+  if (future || ageMs > (opts.maxAgeMs ?? COMPARE_REUSE_MAX_AGE_MS)) return { seeded: 0, stale: { boots: events.length, ageMs: future ? Number.NaN : ageMs } };
   for (const e of events) await appendEvent(paths, session, e);
-  return events.length;
+  return { seeded: events.length, stale: null };
 }

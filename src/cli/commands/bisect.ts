@@ -120,6 +120,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
         ...(argv.seed === undefined ? {} : { seed: Number(argv.seed) }),
         accel: argv.accel as 'auto' | 'kvm' | 'tcg',
         ...(argv.toolchain === undefined ? {} : { toolchain: String(argv.toolchain) }),
+        onNote: (t) => out.note(`kbisect: ${t}`),
       });
       const candidates = session.commits.length - 1;
       if (out.json) {
@@ -267,12 +268,28 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
 
   const reset: Cmd = {
     command: 'reset',
-    describe: 'end the bisection: remove its state and worktrees (the kernel cache and measurements stay)',
+    describe: 'end the bisection: its state moves to the archive; the kernel cache, measurements and build slots stay (--work removes the slots)',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('work', {
+          type: 'boolean',
+          default: false,
+          describe: "also remove this tree's build slots (private worktrees and O= dirs); kept, the next bisection's first build is incremental (seconds, not minutes)",
+        })
+        .example('$0 reset', 'end the bisection; the next one of this tree builds incrementally')
+        .example('$0 reset --work', 'end it and free the disk its build slots take (as `kbisect cache prune --work` does for every tree)'),
     handler: async (argv) => {
       const out = ctx.output(argv);
-      const r = await resetBisection(withRepo(ctx, argv));
+      const r = await resetBisection(withRepo(ctx, argv), { work: argv.work === true });
       if (out.json) out.printJson(r);
-      else out.print(r.hadSession ? `kbisect: bisection reset; its files were moved to ${r.archivedTo} (${r.worktreesRemoved} worktree slot(s) removed)` : 'kbisect: no bisection was in progress');
+      else if (!r.hadSession) out.print('kbisect: no bisection was in progress');
+      else {
+        const slots =
+          argv.work === true
+            ? `${r.worktreesRemoved} build slot(s) removed`
+            : `${r.worktreesKept} build slot(s) kept for the next bisection of this tree (kbisect reset --work or kbisect cache prune --work removes them)`;
+        out.print(`kbisect: bisection reset; its files were moved to ${r.archivedTo}; ${slots}`);
+      }
     },
   };
 

@@ -40,6 +40,7 @@ const PINNED: Readonly<Record<string, string>> = {
   hotplug: 'b145b49538ce91698772189c9ee8f36eb5dd3692c7e5ecd088be378300be0f41',
   'qos-quarter-cpu': '66dfa7824fc3c39850e787b1135260de6ae5bbd1a1bd0ad16eea9eeb28dc2404',
   'tcp-stream-external-to-guest': '3c345a02eff61ec799f903f3f59b29586321aad91f2da21c10ad7902cb02fcbd',
+  matrix: '3372d34246f3b83cb23cef1482667af3d7f1ac962ebbf85a07780bfb53ef21b1',
 };
 
 describe('shipped profiles', () => {
