@@ -4,6 +4,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { buildHotplugMachineArgs, HOTPLUG_NIC_ID, HOTPLUG_PORT_ID } from '../core/conditions/hotplug.ts';
+import { buildTcgMigratableMemorySize } from '../core/conditions/migration.ts';
 import type { NicOffload } from '../core/profile/index.ts';
 import { runCommand, startCommand, type CommandSpec, type RunningCommand } from './exec.ts';
 import type { QmpClient } from './qmp.ts';
@@ -43,6 +44,8 @@ export interface QemuGuestOptions {
   incoming?: string;
   // hotplug condition: q35 with the NIC in a PCIe root port, so QMP can unplug and re-plug it
   hotplugNic?: boolean;
+  // migration condition: the source and every destination of a live migration (same RAM size)
+  migratable?: boolean;
 }
 
 function onOff(value: boolean): 'on' | 'off' {
@@ -82,7 +85,8 @@ export function buildQemuArgs(o: QemuGuestOptions): string[] {
     ...accel,
     ...(o.firmware === undefined ? [] : ['-bios', o.firmware]),
     '-m',
-    String(o.memoryMiB),
+    // under TCG a migrated guest needs RAM that QEMU 7.2's dirty tracking does not lose pages of
+    o.migratable && o.accel === 'tcg' ? buildTcgMigratableMemorySize(o.memoryMiB) : String(o.memoryMiB),
     '-smp',
     String(o.vcpus),
     '-nodefaults',

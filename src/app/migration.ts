@@ -3,8 +3,10 @@
 // waits with -incoming on a unix socket of the run directory, on its own tap
 // of the same bridge with the same MACs; after each migration every MAC and
 // VLAN of the guest is pinged from the host side until it answers (the time
-// to first reply), then the source QEMU is stopped and a new destination
-// started on its tap. Both QEMUs are launched through launchGuest, which
+// to first reply), then, once the destination's query-status says running,
+// the source QEMU is stopped and a new destination started on its tap. Under
+// TCG both get RAM that QEMU 7.2 does not lose pages of while migrating
+// (buildTcgMigratableMemorySize in core/conditions/migration.ts). Both QEMUs are launched through launchGuest, which
 // registers each for cleanup (Ctrl-C kills both).
 import { join } from 'node:path';
 import type { CommandSpec } from '../adapters/exec.ts';
@@ -19,8 +21,10 @@ import {
   isPingReply,
   nextMigrationDelayMs,
   parseQueryMigrate,
+  parseRunState,
   planMigrationOffsetsS,
   QUERY_MIGRATE,
+  QUERY_STATUS,
   type MigrationRecord,
   type QmpCommand,
   type ReachResult,
@@ -33,6 +37,8 @@ const POLL_MS = 20;
 // a migration that has not completed by then is a failure of the run
 const MIGRATION_TIMEOUT_MS = 120_000;
 const STANDBY_READY_MS = 15_000;
+// after the source says completed, the destination loads the device state and resumes
+const DESTINATION_RUNNING_MS = 10_000;
 
 interface Placement {
   guest: GuestProcess;
@@ -194,6 +200,9 @@ export class Migrator {
         if (state.kind === 'failed') return { index, startedAtS, outcome: { kind: 'failed', reason: state.reason } };
         if (state.kind === 'completed') {
           const completedAt = performance.now();
+          // the source is stopped below only once the destination runs the guest (it may still be loading the last device state)
+          const resumed = await this.waitUntilRunning(dst);
+          if (resumed !== 'running') return { index, startedAtS, outcome: { kind: 'failed', reason: `the destination QEMU did not resume the guest (run state ${resumed})` } };
           const reach = await Promise.all(
             targets.map(async (t, i): Promise<ReachResult> => ({ ...t, firstReplyMs: (await probes[i]?.firstReplyAfter(completedAt, this.settings.reachTimeoutS * 1000)) ?? null })),
           );
@@ -216,6 +225,28 @@ export class Migrator {
       await Promise.all(probes.map((p) => p.stop()));
       // the source of a completed migration is done; after a failure the guest stays where it was
       if (this.active !== src) await src.guest.stop();
+    }
+  }
+
+  // The destination's run state once it is `running`, or the last one seen within DESTINATION_RUNNING_MS.
+  private async waitUntilRunning(dst: Placement): Promise<string> {
+    let qmp: QmpClient;
+    try {
+      qmp = await connectQmp(dst.qmpSocket);
+    } catch (error) {
+      return `unknown: ${(error as Error).message}`;
+    }
+    try {
+      const deadline = performance.now() + DESTINATION_RUNNING_MS;
+      for (;;) {
+        const state = parseRunState(await execute(qmp, QUERY_STATUS)) ?? 'unknown';
+        if (state === 'running' || performance.now() > deadline) return state;
+        await sleep(POLL_MS);
+      }
+    } catch (error) {
+      return `unknown: ${(error as Error).message}`;
+    } finally {
+      qmp.close();
     }
   }
 

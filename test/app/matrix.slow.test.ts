@@ -47,19 +47,24 @@ async function expectNothingLeft(pid: number): Promise<void> {
 }
 
 describe('kbisect matrix', () => {
-  it('vhost × plain/hotplug/qos × host-/external-to-guest: every available cell works, vhost is unavailable with the reason', async () => {
+  it('vhost × plain/hotplug/qos/migration × host-/external-to-guest: every available cell works, vhost and migration to an external peer are unavailable with the reason', async () => {
     const html = join(dir, 'matrix.html');
     const out = join(dir, 'run');
-    const axes = ['vhost=on,off', 'condition=plain,hotplug,qos', 'topology=host-to-guest,external-to-guest'];
+    const axes = ['vhost=on,off', 'condition=plain,hotplug,qos,migration', 'topology=host-to-guest,external-to-guest'];
     const r = kbisect(['matrix', '--kernel', KERNEL, '--boots', '1', '--accel', 'tcg', '--axes', ...axes, '--json', '--html', html, '--out', out, '--no-store']);
     expect(r.stderr).not.toMatch(/internal error/);
     const report = JSON.parse(r.stdout) as MatrixReport;
     expect(r.status, r.stderr).toBe(0);
 
     expect(report).toMatchObject({ schema: 1, mode: 'single', bootsPerCell: 1, seed: null, dir: out, base: { name: 'matrix' }, host: { accel: 'tcg' } });
-    expect(report.cells).toHaveLength(12);
+    expect(report.cells).toHaveLength(16);
     const vhost = await vhostNetUsable();
     for (const c of report.cells) {
+      if (c.cell.condition === 'migration' && c.cell.topology === 'external-to-guest') {
+        expect(c.status, c.cell.id).toBe('unavailable');
+        expect(c.reason).toMatch(/conditions\.migration: expected topology host-to-guest/);
+        continue;
+      }
       if (c.cell.vhost === 'on' && !vhost) {
         expect(c.status, c.cell.id).toBe('unavailable');
         expect(c.reason).toMatch(/\/dev\/vhost-net is missing or cannot be opened/);
@@ -71,6 +76,7 @@ describe('kbisect matrix', () => {
       expect(c.a?.median).toBeGreaterThan(0);
       expect(c.a?.cv).toBeGreaterThanOrEqual(0);
       expect(c.a?.boots).toEqual({ ok: 1, failed: 0 });
+      if (c.cell.condition === 'migration') expect(c.a?.migration?.completed).toBeGreaterThanOrEqual(1);
       if (c.cell.condition === 'hotplug') expect(c.a?.hotplug?.linkUpMedianMs).toBeGreaterThan(0);
       else expect(c.a?.hotplug).toBeNull();
       // the cell's profile file loads back to the hash the cell was measured with
@@ -79,7 +85,7 @@ describe('kbisect matrix', () => {
       expect(shown.status, shown.stderr).toBe(0);
       expect(shown.stdout).toContain(`sha256 ${c.profile?.hash ?? '?'}`);
     }
-    expect(report.counts).toEqual({ works: vhost ? 12 : 6, fails: 0, unavailable: vhost ? 0 : 6 });
+    expect(report.counts).toEqual({ works: vhost ? 14 : 7, fails: 0, unavailable: vhost ? 2 : 9 });
     // the run's own copy, and progress on stderr (with --json: none)
     expect(JSON.parse(readFileSync(join(out, 'matrix.json'), 'utf8'))).toEqual(report);
     expect(readFileSync(html, 'utf8')).toMatch(/<table class="heat">[\s\S]*external-to-guest<br>vhost off/);

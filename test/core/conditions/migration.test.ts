@@ -5,12 +5,14 @@ import {
   buildIncomingUri,
   buildMigrateCommand,
   buildMigrateParametersCommand,
+  buildTcgMigratableMemorySize,
   buildReachPingArgs,
   describeMigrationFailure,
   formatMigrationRun,
   isPingReply,
   nextMigrationDelayMs,
   parseQueryMigrate,
+  parseRunState,
   planMigrationOffsetsS,
   summarizeMigrationRun,
   type MigrationRecord,
@@ -85,6 +87,25 @@ describe('parseQueryMigrate (recorded QEMU 7.2 replies)', () => {
     expect(parseQueryMigrate({ status: 'cancelled' })).toEqual({ kind: 'failed', status: 'cancelled', reason: 'migration ended with status cancelled' });
     expect(parseQueryMigrate(null)).toEqual({ kind: 'none' });
     expect(parseQueryMigrate([1])).toEqual({ kind: 'none' });
+  });
+});
+
+// query-status replies of QEMU 7.2: a destination still loading, and the one that runs the guest
+describe('parseRunState (recorded QEMU 7.2 replies)', () => {
+  it('reads the run state the source is stopped only after', () => {
+    expect(parseRunState({ status: 'inmigrate', singlestep: false, running: false })).toBe('inmigrate');
+    expect(parseRunState({ status: 'running', singlestep: false, running: true })).toBe('running');
+    expect(parseRunState({ status: 'postmigrate', singlestep: false, running: false })).toBe('postmigrate');
+  });
+
+  it('is null for a reply without a status', () => {
+    for (const raw of [null, [], 'running', { running: true }]) expect(parseRunState(raw)).toBeNull();
+  });
+});
+
+describe('guest RAM under TCG migration', () => {
+  it('is 8 KiB over the profile size: QEMU 7.2 takes its dirty-bitmap slow path, which re-arms the TLB', () => {
+    expect(buildTcgMigratableMemorySize(128)).toBe('131080k');
   });
 });
 
