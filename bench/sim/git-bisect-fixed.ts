@@ -39,8 +39,8 @@ function pickTestable(lo: number, hi: number, skipped: ReadonlySet<number>, rng:
   return open[0] ?? null;
 }
 
-export function runGitBisectFixed(history: History, rng: Rng): MethodOutcome {
-  const host = createSimHost(history, rng);
+// `host`: where boots come from (default: the history's simulated host; bench:trace replays recorded boots).
+export function runGitBisectFixed(history: History, rng: Rng, host: SimHost = createSimHost(history, rng)): MethodOutcome {
   const last = history.commits.length - 1;
   const good = measureFiveBoots(host, 0);
   const bad = measureFiveBoots(host, last);

@@ -11,7 +11,7 @@
 
 import { interquartileRange, testKolmogorovSmirnov, testMannWhitney, median, normalQuantile, normalSurvival } from '../../src/core/stats/index.ts';
 import type { Rng } from '../../src/core/rng.ts';
-import { createSimHost, type History } from './history.ts';
+import { createSimHost, type History, type SimHost } from './history.ts';
 import type { MethodOutcome } from './outcome.ts';
 
 const INITIAL_ATTEMPTS = 10;
@@ -48,8 +48,8 @@ function compare(a: Change, b: Change, magnitude: number): Comparison {
   return p > high ? 'same' : 'unknown';
 }
 
-export function runPinpointStyle(history: History, rng: Rng): MethodOutcome {
-  const host = createSimHost(history, rng);
+// `host`: where boots come from (default: the history's simulated host; bench:trace replays recorded boots).
+export function runPinpointStyle(history: History, rng: Rng, host: SimHost = createSimHost(history, rng)): MethodOutcome {
   let boots = 0;
   const bootsOf = new Map<number, number>();
   const addAttempts = (change: Change, count: number): void => {

@@ -3,12 +3,12 @@
 
 import { apply, createBisection, nextActions, type BisectConfig, type BisectEvent, type BisectResult } from '../../src/core/bisect/index.ts';
 import type { Rng } from '../../src/core/rng.ts';
-import { createSimHost, type History } from './history.ts';
+import { createSimHost, type History, type SimHost } from './history.ts';
 import type { MethodOutcome, PhaseBoots } from './outcome.ts';
 
 // Runs one history to completion; also returns the engine's own result.
-export function runKbisect(history: History, config: Partial<BisectConfig>, rng: Rng): MethodOutcome & { result: BisectResult } {
-  const host = createSimHost(history, rng);
+// `host`: where boots come from (default: the history's simulated host; bench:trace replays recorded boots).
+export function runKbisect(history: History, config: Partial<BisectConfig>, rng: Rng, host: SimHost = createSimHost(history, rng)): MethodOutcome & { result: BisectResult } {
   let state = createBisection({ commits: history.commits, config });
   const phaseBoots = { calibrate: 0, bisect: 0, verify: 0, reference: 0 };
   for (let round = 0; round < 100_000; round++) {

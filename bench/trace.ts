@@ -1,0 +1,141 @@
+// `npm run bench:trace`: kbisect and the two baselines of bench:sim on real
+// recorded boots instead of a noise model. The trace (bench/trace/*.json,
+// recorded once on this project's host by `npm run bench:trace:record`) holds
+// every commit of a kernel range booted several times in randomized order,
+// with each boot's time, judged runs and warm-up. A replay draws each boot
+// from that commit's recorded boots, nearest in time first (bench/trace/host.ts),
+// so the methods meet real boot-to-boot noise, real failed boots and the
+// host's real drift. Seeded and deterministic.
+//
+// kbisect replays with the app's configuration for the recorded profile and
+// with 1..k judged runs per boot (the first k of each recorded boot): what
+// fewer runs per boot cost in accuracy and boots and save in wall time. The
+// baselines use every recorded run. Wall time is modelled from the trace:
+// a boot costs its recorded overhead (everything but netperf) plus
+// (warm-up + k) runs.
+//
+//   npm run bench:trace -- [--trace bench/trace/loaded-udelay6.json] [--seeds 200] [--json]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createRng } from '../src/core/rng.ts';
+import { resolveBisectConfig } from '../src/core/session-settings.ts';
+import { netperfNoise, type History } from './sim/history.ts';
+import { runGitBisectFixed } from './sim/git-bisect-fixed.ts';
+import { runKbisect } from './sim/run-kbisect.ts';
+import { runPinpointStyle } from './sim/pinpoint-style.ts';
+import { aggregate, type BenchRow, type MethodName } from './sim/report.ts';
+import type { MethodOutcome } from './sim/outcome.ts';
+import { createTraceHost } from './trace/host.ts';
+import { describeTrace, type TraceFacts } from './trace/facts.ts';
+import { parseTrace, type Trace } from './trace/trace.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    trace: { type: 'string', default: join(process.cwd(), 'bench', 'trace', 'loaded-udelay6.json') },
+    seeds: { type: 'string', default: '200' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+// The configuration `kbisect start` resolves for the recorded profile
+// (bench/trace/profile.yaml ← demo-guest-tx ← tcp-stream-guest-to-host):
+// minEffect 5%, sampling.maxBoots 12, sampling.referenceEvery 2.
+const APP_PROFILE_DEFAULTS = { minEffect: 0.05, maxBoots: 12, referenceEvery: 2 };
+
+export interface TraceRow extends BenchRow {
+  readonly runsPerBoot: number;
+  /** Modelled wall time of one bisection's boots, seconds (builds not included). */
+  readonly meanWallS: number;
+  /** Share of draws that re-used a recorded boot already drawn in the same replay. */
+  readonly redrawRate: number;
+  /** Share of replays that named no culprit (kbisect: "no confirmed regression"). */
+  readonly noClaimRate: number;
+}
+
+function historyOf(trace: Trace, runsPerBoot: number): History {
+  const commits = trace.commits.map((_, i) => `c${i.toString().padStart(5, '0')}`);
+  return {
+    commits,
+    culprits: [{ index: trace.answer, drop: 0 }],
+    answer: trace.answer,
+    brokenBuilds: new Set(),
+    noise: { ...netperfNoise, runsPerBoot },
+    logLevel: () => 0,
+  };
+}
+
+function replay(trace: Trace, facts: TraceFacts, method: MethodName, runsPerBoot: number, seeds: number): TraceRow {
+  const history = historyOf(trace, runsPerBoot);
+  const { config } = resolveBisectConfig({}, false, true, APP_PROFILE_DEFAULTS);
+  const runs: { history: History; outcome: MethodOutcome }[] = [];
+  let draws = 0;
+  let redraws = 0;
+  for (let seed = 1; seed <= seeds; seed++) {
+    const rng = createRng(seed * 7919 + runsPerBoot);
+    const host = createTraceHost(trace, runsPerBoot, rng);
+    const outcome =
+      method === 'kbisect'
+        ? runKbisect(history, { ...config, seed }, rng, host)
+        : method === 'pinpoint-style'
+          ? runPinpointStyle(history, rng, host)
+          : runGitBisectFixed(history, rng, host);
+    runs.push({ history, outcome });
+    draws += outcome.boots;
+    redraws += host.redraws();
+  }
+  const row = aggregate(trace.profile, method, trace.commits.length, facts.stepSigmas, runs);
+  const bootWallS = facts.overheadS + (trace.run.warmupRuns + runsPerBoot) * trace.run.seconds;
+  const noClaimRate = runs.filter((r) => r.outcome.claim === null).length / runs.length;
+  return { ...row, runsPerBoot, meanWallS: row.meanBoots * bootWallS, redrawRate: draws === 0 ? 0 : redraws / draws, noClaimRate };
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : ' '.repeat(width - text.length) + text;
+}
+
+function formatRows(rows: readonly TraceRow[]): string {
+  const head = `  ${'method'.padEnd(17)}${pad('runs/boot', 10)}${pad('accuracy', 9)}${pad('boots', 8)}${pad('p95', 6)}${pad('calib', 7)}${pad('verify', 7)}${pad('refs', 6)}${pad('builds', 8)}${pad('wall', 10)}${pad('conf.wrong', 11)}${pad('no claim', 9)}${pad('redrawn', 9)}`;
+  const opt = (v: number | null): string => (v === null ? '-' : v.toFixed(1));
+  const lines = rows.map(
+    (r) =>
+      `  ${r.method.padEnd(17)}${pad(String(r.runsPerBoot), 10)}${pad(`${(r.accuracy * 100).toFixed(1)}%`, 9)}${pad(r.meanBoots.toFixed(1), 8)}${pad(r.p95Boots.toFixed(0), 6)}${pad(opt(r.meanCalibrationBoots), 7)}${pad(opt(r.meanVerificationBoots), 7)}${pad(opt(r.meanReferenceBoots), 6)}${pad(r.meanBuilds.toFixed(1), 8)}${pad(`${(r.meanWallS / 60).toFixed(1)} min`, 10)}${pad(`${(r.confidentWrongRate * 100).toFixed(1)}%`, 11)}${pad(`${(r.noClaimRate * 100).toFixed(0)}%`, 9)}${pad(`${(r.redrawRate * 100).toFixed(0)}%`, 9)}`,
+  );
+  return [head, ...lines].join('\n');
+}
+
+function main(): void {
+  const trace = parseTrace(JSON.parse(readFileSync(opts.trace, 'utf8')) as unknown);
+  const seeds = Number(opts.seeds);
+  if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds: expected an integer >= 1, got ${opts.seeds}`);
+  const facts = describeTrace(trace);
+  const rows: TraceRow[] = [];
+  for (let k = 1; k <= trace.run.runsPerBoot; k++) rows.push(replay(trace, facts, 'kbisect', k, seeds));
+  rows.push(replay(trace, facts, 'pinpoint-style', trace.run.runsPerBoot, seeds));
+  rows.push(replay(trace, facts, 'git-bisect-fixed', trace.run.runsPerBoot, seeds));
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ trace: { file: opts.trace, ...facts }, rows }, null, 2)}\n`);
+    return;
+  }
+  const pinpoint = rows.find((r) => r.method === 'pinpoint-style');
+  const full = rows.find((r) => r.method === 'kbisect' && r.runsPerBoot === trace.run.runsPerBoot);
+  const best = [...rows].filter((r) => r.method === 'kbisect' && r.accuracy >= 0.99).sort((a, b) => a.meanWallS - b.meanWallS)[0];
+  process.stdout.write(
+    [
+      `kbisect trace benchmark: ${opts.trace}`,
+      `recorded ${trace.recordedAt} on ${trace.host.cpus} CPUs, ${trace.host.qemu}: ${trace.commits.length} commits × ${trace.spec.bootsPerCommit} boots in randomized order, culprit at ${trace.answer} (udelay(${trace.spec.delayUs}) per packet)`,
+      `each boot: ${trace.run.warmupRuns} warm-up + ${trace.run.runsPerBoot} runs of ${trace.run.seconds} s; measured overhead beyond netperf ${facts.overheadS.toFixed(1)} s a boot; ${facts.failedBoots} failed boot(s)`,
+      `step GOOD side → BAD side: ${(facts.step * 100).toFixed(1)}% (${facts.stepSigmas.toFixed(1)} boot σ); log-scale SD between boots ${facts.sigmaBetween.toFixed(3)}, within a boot ${facts.sigmaWithin.toFixed(3)}`,
+      `Cochran's two-stage optimum runs per boot k* = sqrt(c_boot/c_run · σ²_within/σ²_between) = ${facts.optimalRuns.toFixed(2)}`,
+      `${seeds} seeded replays per row; a boot is drawn from its commit's recorded boots nearest in time first; redrawn = draws that re-used a boot already drawn;`,
+      'wall = boots × (overhead + (warm-up + runs) × run length), builds not included.',
+      '',
+      formatRows(rows),
+      '',
+      pinpoint && full ? `kbisect (${full.runsPerBoot} runs/boot) boots ÷ pinpoint-style boots: ${(full.meanBoots / pinpoint.meanBoots).toFixed(2)}×` : '',
+      best && full ? `fastest kbisect setting at ≥ 99% accuracy: ${best.runsPerBoot} run(s)/boot, ${(full.meanWallS / best.meanWallS).toFixed(2)}× less boot wall time than ${full.runsPerBoot}` : 'no kbisect setting reached 99% accuracy on this trace',
+    ].join('\n') + '\n',
+  );
+}
+
+main();
