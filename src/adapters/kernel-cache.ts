@@ -5,6 +5,7 @@
 // error), so a broken commit is not rebuilt for nothing.
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CcacheStats } from '../core/kernel-build.ts';
 import { sha256Hex } from './digest.ts';
 import { cacheDir } from './paths.ts';
@@ -51,9 +52,11 @@ export interface EntryFiles {
 const META = 'meta.json';
 const LAST_USED = 'last-used';
 
-// The cache's root (below the XDG cache dir, or KBISECT_CACHE_DIR).
+// The cache's root (below the XDG cache dir, or KBISECT_CACHE_DIR); Slurm
+// build jobs point KBISECT_KERNEL_CACHE_DIR at the shared directory while
+// their worktrees and O= dirs stay in their own KBISECT_CACHE_DIR.
 export function kernelCacheDir(): string {
-  return join(cacheDir(), 'kernels');
+  return process.env.KBISECT_KERNEL_CACHE_DIR || join(cacheDir(), 'kernels');
 }
 
 // The entry's directory name: readable commit prefix, then a hash of the full identity.
@@ -83,10 +86,16 @@ async function loadEntry(dir: string, key: string): Promise<KernelCacheEntry | n
   if (meta.kind === 'built' && !((await exists(files.bzImage)) && (await exists(files.vmlinux)))) return null;
   let sizeBytes = 0;
   const mtimes = new Map<string, number>();
-  for (const name of await readdir(dir)) {
-    const s = await stat(join(dir, name));
-    sizeBytes += s.size;
-    mtimes.set(name, s.mtimeMs);
+  try {
+    for (const name of await readdir(dir)) {
+      const s = await stat(join(dir, name));
+      sizeBytes += s.size;
+      mtimes.set(name, s.mtimeMs);
+    }
+  } catch (error) {
+    // another publisher of the same key moved this entry aside meanwhile: none for now
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
   return { key, dir, meta, sizeBytes, lastUsedMs: mtimes.get(LAST_USED) ?? mtimes.get(META) ?? 0 };
 }
@@ -107,12 +116,19 @@ export async function touchEntry(key: string): Promise<void> {
   }
 }
 
+let tempSeq = 0;
+// `.tmp-<what>-<pid>-<digits>`: removeTempEntries knows the owner by the pid.
+function tempName(root: string, what: string): string {
+  tempSeq = (tempSeq + 1) % 1000;
+  return join(root, `.tmp-${what}-${process.pid}-${Date.now()}${String(tempSeq).padStart(3, '0')}`);
+}
+
 // Stores an entry whole: files are copied into a temp dir that is renamed into
-// place. When another process stored the same key meanwhile, theirs is kept.
+// place. Safe with several publishers of one key (two Slurm workers building
+// the same commit): see publishDir.
 export async function storeEntry(meta: KernelCacheMeta, sources: Partial<EntryFiles>): Promise<KernelCacheEntry> {
   const root = kernelCacheDir();
-  const final = join(root, meta.key);
-  const tmp = join(root, `.tmp-${meta.key}-${process.pid}-${Date.now()}`);
+  const tmp = tempName(root, meta.key);
   await mkdir(tmp, { recursive: true });
   try {
     const files = entryFiles(tmp);
@@ -122,19 +138,45 @@ export async function storeEntry(meta: KernelCacheMeta, sources: Partial<EntryFi
     }
     await writeFileAtomic(join(tmp, META), `${JSON.stringify(meta, null, 2)}\n`);
     await writeFile(join(tmp, LAST_USED), '');
-    await rm(final, { recursive: true, force: true });
+    await publishDir(root, tmp, meta);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  // another publisher may be between its two renames for an instant (see publishDir)
+  for (let attempt = 0; ; attempt++) {
+    const entry = await lookupEntry(meta.key);
+    if (entry !== null) return entry;
+    if (attempt >= 50) throw new Error(`kernel cache: entry ${meta.key} vanished right after it was stored in ${root}`);
+    await sleep(20);
+  }
+}
+
+// rename(2) onto a free name is atomic: readers see no entry or a whole one.
+// An entry already there (another worker's build of the same key, or a
+// rebuild's predecessor) is renamed aside first and removed after, never
+// deleted in place: whoever renames last wins, nobody fails, and a reader
+// that opened the old files keeps reading them.
+async function publishDir(root: string, tmp: string, meta: KernelCacheMeta): Promise<void> {
+  const final = join(root, meta.key);
+  for (let attempt = 0; attempt < 20; attempt++) {
     try {
       await rename(tmp, final);
+      return;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
     }
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
+    const aside = tempName(root, `old-${meta.key}`);
+    try {
+      await rename(final, aside);
+    } catch (error) {
+      // someone else moved it aside first: try our rename again
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      continue;
+    }
+    await rm(aside, { recursive: true, force: true });
   }
-  const entry = await lookupEntry(meta.key);
-  if (entry === null) throw new Error(`kernel cache: entry ${meta.key} vanished right after it was stored in ${root}`);
-  return entry;
+  throw new Error(`kernel cache: could not publish ${meta.key} in ${root}: other publishers kept replacing it (20 attempts)`);
 }
 
 // Every complete entry (incomplete or foreign directories are skipped).
@@ -159,6 +201,10 @@ export async function removeEntry(key: string): Promise<void> {
 }
 
 
+// A store's temp dir lives for seconds; on a shared cache its pid may be of
+// another machine (not alive *here*), so only old ones are taken for leftovers.
+const STALE_TEMP_MS = 10 * 60_000;
+
 // Leftovers of stores that were interrupted (Ctrl-C, crash): temp dirs whose process is gone.
 export async function removeTempEntries(): Promise<number> {
   let names: string[];
@@ -167,10 +213,15 @@ export async function removeTempEntries(): Promise<number> {
   } catch {
     return 0;
   }
-  const stale = names.filter((n) => {
-    const pid = Number(/^\.tmp-.+-(\d+)-\d+$/.exec(n)?.[1] ?? Number.NaN);
-    return n.startsWith('.tmp-') && !(Number.isInteger(pid) && isAlive(pid));
-  });
-  for (const name of stale) await rm(join(kernelCacheDir(), name), { recursive: true, force: true });
-  return stale.length;
+  let removed = 0;
+  for (const name of names) {
+    const pid = Number(/^\.tmp-.+-(\d+)-\d+$/.exec(name)?.[1] ?? Number.NaN);
+    if (!name.startsWith('.tmp-') || (Number.isInteger(pid) && isAlive(pid))) continue;
+    const path = join(kernelCacheDir(), name);
+    const ageMs = await stat(path).then((s) => Date.now() - s.mtimeMs, () => 0);
+    if (ageMs < STALE_TEMP_MS) continue;
+    await rm(path, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }

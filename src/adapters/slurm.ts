@@ -2,9 +2,11 @@
 // data run through adapters/exec, the files a job shares with kbisect (its
 // script, its result, the jobs log), and the ccache remote storage ping.
 // Builders and parsers live in core/slurm; nothing here decides a verdict.
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ProcessError, UserError, tailLines } from '../core/errors.ts';
 import { buildSbatchArgs, parseSbatchParsable, type SbatchSpec } from '../core/slurm/sbatch.ts';
 import {
@@ -21,6 +23,8 @@ import {
 } from '../core/slurm/job-state.ts';
 import { SAMPLE_FILES, parseSampleJobResult, type SampleJobResult } from '../core/slurm/job-script.ts';
 import { parseJobRecord, type JobRecord } from '../core/slurm/jobs-log.ts';
+import type { WorkerKbisect } from '../core/slurm/kernel-job.ts';
+import { sha256File, sha256Hex } from './digest.ts';
 import { describeFailure, runCommand, type CommandSpec } from './exec.ts';
 import { appendJsonl, readJsonl } from './store.ts';
 
@@ -214,4 +218,85 @@ export async function pingRedis(url: string, timeoutMs = 3000): Promise<{ ok: bo
     });
     socket.on('error', (e) => done(false, `${host}:${port}: ${e.message}`));
   });
+}
+
+// Reads a whole job output file up to `maxBytes` (a larger one is not what kbisect wrote: null).
+export async function readJobOutput(jobDir: string, maxBytes: number): Promise<string | null> {
+  const path = join(jobDir, SAMPLE_FILES.stdout);
+  try {
+    if ((await stat(path)).size > maxBytes) return null;
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+// Writes `text` once under a name made of its hash (profiles, config
+// fragments): a worker never sees a half-written file, two runs share one.
+export async function writeSharedFile(dir: string, text: string, ext: string): Promise<string> {
+  const path = join(dir, `${sha256Hex(text).slice(0, 16)}${ext}`);
+  if (await isFile(path)) return path;
+  await mkdir(dir, { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+  return path;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function runningAsSingleExecutable(): boolean {
+  try {
+    return (createRequire(import.meta.url)('node:sea') as { isSea(): boolean }).isSea();
+  } catch {
+    return false;
+  }
+}
+
+// The kbisect this process is: the single executable, else the bundle it runs
+// from with dist/kbisect beside it when that is not older than the bundle (a
+// stale executable would run old code on the workers). KBISECT_WORKER_KBISECT
+// names another one (a .mjs bundle or an executable).
+async function locateSelf(): Promise<{ executable: string | null; bundle: string | null; why: string }> {
+  const given = process.env.KBISECT_WORKER_KBISECT;
+  if (given !== undefined && given !== '') {
+    const path = resolve(given);
+    if (!(await isFile(path))) throw new UserError(`KBISECT_WORKER_KBISECT: expected a kbisect executable or .mjs bundle, got ${JSON.stringify(given)}, which is not a file`, 'unset it, or point it at dist/kbisect (npm run build)');
+    return path.endsWith('.mjs') ? { executable: null, bundle: path, why: 'KBISECT_WORKER_KBISECT' } : { executable: path, bundle: null, why: 'KBISECT_WORKER_KBISECT' };
+  }
+  if (runningAsSingleExecutable()) return { executable: process.execPath, bundle: null, why: 'this single executable' };
+  const candidates = [process.argv[1], fileURLToPath(import.meta.url)].filter((p): p is string => p !== undefined && p.endsWith('.mjs'));
+  const bundle = candidates[0] === undefined ? null : resolve(candidates[0]);
+  if (bundle === null) throw new UserError('cannot tell which kbisect the Slurm workers should run: this process is neither dist/kbisect nor dist/kbisect.mjs', 'run the built kbisect (npm run build), or set KBISECT_WORKER_KBISECT=/path/to/kbisect');
+  const sea = join(dirname(bundle), 'kbisect');
+  const [seaStat, bundleStat] = await Promise.all([stat(sea).catch(() => null), stat(bundle)]);
+  if (seaStat?.isFile() === true && seaStat.mtimeMs >= bundleStat.mtimeMs) return { executable: sea, bundle: null, why: `${sea}, beside the running bundle` };
+  return { executable: null, bundle, why: seaStat === null ? `no ${sea}: node and the bundle` : `${sea} is older than ${bundle}: node and the bundle` };
+}
+
+// Copies kbisect once into <sharedDir>/kbisect/bin under a name made of its
+// hash (two versions never collide; a worker never runs a half-copied file)
+// and says how a worker starts it.
+export async function stageWorkerKbisect(sharedDir: string): Promise<WorkerKbisect & { detail: string }> {
+  const self = await locateSelf();
+  const source = self.executable ?? self.bundle;
+  if (source === null) throw new UserError('no kbisect to copy to the workers', 'npm run build');
+  const hash = (await sha256File(source)).slice(0, 16);
+  const target = join(sharedDir, 'kbisect', 'bin', `kbisect-${hash}${self.executable === null ? '.mjs' : ''}`);
+  if (!(await isFile(target))) {
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = `${target}.tmp-${process.pid}`;
+    await copyFile(source, tmp);
+    await chmod(tmp, 0o755);
+    await rename(tmp, target);
+  }
+  return self.executable === null
+    ? { kind: 'node-bundle', argv: [process.execPath, target], detail: `${process.execPath} ${target} (${self.why})` }
+    : { kind: 'executable', argv: [target], detail: `${target} (${self.why})` };
 }

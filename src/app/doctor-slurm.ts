@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SlurmSettings } from '../core/host-config.ts';
 import { quoteShellWord } from '../core/slurm/job-script.ts';
-import { evaluateSlurm, slurmTools, type SlurmDoctorReport, type SlurmFacts, type SlurmTool } from '../core/slurm/doctor.ts';
+import { ccacheRemoteProblem, evaluateSlurm, slurmTools, type SlurmDoctorReport, type SlurmFacts, type SlurmTool } from '../core/slurm/doctor.ts';
+import { runCommand } from '../adapters/exec.ts';
 import { findExecutable } from '../adapters/host.ts';
 import { loadHostConfig } from '../adapters/host-config.ts';
 import { cancelJobs, listPartitions, pingController, pingRedis, queryJob, submitJob, writeJobScript } from '../adapters/slurm.ts';
@@ -82,7 +83,10 @@ export async function runSlurmDoctor(): Promise<SlurmDoctorReport> {
   }
   if (settings?.ccacheRemoteStorage !== undefined) {
     const url = settings.ccacheRemoteStorage;
-    facts.ccache = url.startsWith('redis://') ? { url, ...(await pingRedis(url)) } : { url, ok: true, detail: `${url} (only redis:// is pinged; not checked)` };
+    const version = (await findExecutable('ccache')) === null ? null : (await runCommand({ file: 'ccache', args: ['--version'], timeoutMs: 10_000 }, { reject: false })).stdout;
+    const problem = ccacheRemoteProblem(version, url);
+    if (problem !== null) facts.ccache = { url, ok: false, detail: `${problem} (build jobs run this host's kind of ccache)` };
+    else facts.ccache = url.startsWith('redis://') ? { url, ...(await pingRedis(url)) } : { url, ok: true, detail: `${url} (only redis:// is pinged; not checked)` };
   }
   return evaluateSlurm(facts);
 }

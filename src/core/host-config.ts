@@ -38,6 +38,9 @@ export interface SlurmSettings {
   sharedDir: string;
   // ccache remote storage the workers share, e.g. redis://127.0.0.1:6379
   ccacheRemoteStorage?: string;
+  // where build jobs keep worktrees, O= dirs and their local ccache: <workerDir>/<node>
+  // (default <sharedDir>/kbisect/workers; a node-local disk such as /var/tmp/kbisect works too)
+  workerDir?: string;
   // a job that ends without a result (scancel, node failure, time limit) is submitted again this often
   infraRetries: number;
 }
@@ -73,6 +76,7 @@ const slurmSchema = z
       qos: slurmName('a Slurm QoS name').optional(),
       sharedDir: z.string({ error: expecting('an absolute path seen by the submitter and every worker') }).regex(/^\/[^\n\0]*$/, { error: expecting('an absolute path seen by the submitter and every worker') }),
       ccacheRemoteStorage: z.string({ error: expecting('a ccache remote storage URL such as "redis://host:6379"') }).regex(/^(redis|http|https|file):\/\/\S+$/, { error: expecting('a ccache remote storage URL such as "redis://host:6379"') }).optional(),
+      workerDir: z.string({ error: expecting('an absolute path on every worker') }).regex(/^\/[^\n\0]*$/, { error: expecting('an absolute path on every worker') }).optional(),
       infraRetries: intIn(0, 20).default(3),
     },
     { error: expecting('a mapping of Slurm settings (sharedDir, perfPartition, ...)') },

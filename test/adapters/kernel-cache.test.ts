@@ -116,6 +116,10 @@ describe('store, lookup, list, evict', () => {
   it('removes temp dirs of dead stores but not of live ones', async () => {
     mkdirSync(join(kernelCacheDir(), '.tmp-key-999999-1'), { recursive: true });
     mkdirSync(join(kernelCacheDir(), `.tmp-key-${process.pid}-1`), { recursive: true });
+    // an hour old: a store takes seconds (a young one may belong to another machine of a shared cache)
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(join(kernelCacheDir(), '.tmp-key-999999-1'), old, old);
+    utimesSync(join(kernelCacheDir(), `.tmp-key-${process.pid}-1`), old, old);
     expect(await removeTempEntries()).toBe(1);
     expect(existsSync(join(kernelCacheDir(), `.tmp-key-${process.pid}-1`))).toBe(true);
   });

@@ -3,11 +3,12 @@
 // the jobs log appended and read. (sbatch/scontrol themselves run against a
 // real cluster in test/e2e/slurm.slow.test.ts.)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { appendJobRecord, exportTree, jobsLogPath, pingRedis, readJobRecords, readSampleFiles, sbatchCommand } from '../../src/adapters/slurm.ts';
+import { appendJobRecord, exportTree, jobsLogPath, pingRedis, readJobRecords, readSampleFiles, sbatchCommand, stageWorkerKbisect, writeSharedFile } from '../../src/adapters/slurm.ts';
+import { setEnv } from '../helpers/temp-dir.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';
 
 const tmp = useTempDir('kbisect-slurm-adapter-');
@@ -103,5 +104,58 @@ describe('sbatchCommand', () => {
     expect(cmd.file).toBe('sbatch');
     expect(cmd.args.at(-1)).toBe('/s/job.sh');
     expect(cmd.timeoutMs).toBeGreaterThan(0);
+  });
+});
+
+describe('stageWorkerKbisect', () => {
+  it('copies the bundle once under its hash and starts it with this node', async () => {
+    const bundle = join(tmp.path, 'kbisect.mjs');
+    writeFileSync(bundle, 'console.log("v1")\n');
+    const restore = setEnv({ KBISECT_WORKER_KBISECT: bundle });
+    try {
+      const shared = join(tmp.path, 'shared');
+      const a = await stageWorkerKbisect(shared);
+      expect(a.kind).toBe('node-bundle');
+      expect(a.argv[0]).toBe(process.execPath);
+      expect(a.argv[1]).toMatch(/\/kbisect\/bin\/kbisect-[0-9a-f]{16}\.mjs$/);
+      expect(execFileSync(process.execPath, [a.argv[1] as string], { encoding: 'utf8' })).toBe('v1\n');
+      const copiedAt = statSync(a.argv[1] as string).mtimeMs;
+      expect((await stageWorkerKbisect(shared)).argv).toEqual(a.argv);
+      expect(statSync(a.argv[1] as string).mtimeMs).toBe(copiedAt);
+      // a new build is a new name: workers running the old one are not disturbed
+      writeFileSync(bundle, 'console.log("v2")\n');
+      const b = await stageWorkerKbisect(shared);
+      expect(b.argv[1]).not.toBe(a.argv[1]);
+      expect(readdirSync(join(shared, 'kbisect', 'bin')).sort()).toHaveLength(2);
+    } finally {
+      restore();
+    }
+  });
+  it('runs an executable as it is, and says what is wrong with a missing one', async () => {
+    const exe = join(tmp.path, 'kbisect');
+    writeFileSync(exe, '#!/bin/sh\necho exe\n');
+    const restore = setEnv({ KBISECT_WORKER_KBISECT: exe });
+    try {
+      const staged = await stageWorkerKbisect(join(tmp.path, 'shared'));
+      expect(staged.kind).toBe('executable');
+      expect(execFileSync(staged.argv[0] as string, { encoding: 'utf8' })).toBe('exe\n');
+    } finally {
+      restore();
+    }
+    const restore2 = setEnv({ KBISECT_WORKER_KBISECT: join(tmp.path, 'missing') });
+    try {
+      await expect(stageWorkerKbisect(join(tmp.path, 'shared'))).rejects.toThrow(/expected a kbisect executable or .mjs bundle, got .*missing/);
+    } finally {
+      restore2();
+    }
+  });
+});
+
+describe('writeSharedFile', () => {
+  it('names a file by its content, so two runs share it and a changed text is another file', async () => {
+    const a = await writeSharedFile(join(tmp.path, 'in'), 'CONFIG_A=y\n', '.config');
+    expect(await writeSharedFile(join(tmp.path, 'in'), 'CONFIG_A=y\n', '.config')).toBe(a);
+    expect(await writeSharedFile(join(tmp.path, 'in'), 'CONFIG_A=n\n', '.config')).not.toBe(a);
+    expect(readFileSync(a, 'utf8')).toBe('CONFIG_A=y\n');
   });
 });

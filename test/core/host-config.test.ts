@@ -39,6 +39,7 @@ describe('validateHostConfig', () => {
     ['a partition with shell syntax', { slurm: { sharedDir: '/s', perfPartition: 'perf;rm' } }, 'h: slurm.perfPartition: expected a Slurm partition name such as "perf", got "perf;rm"'],
     ['nodes and a constraint', { slurm: { sharedDir: '/s', nodes: ['a'], constraint: 'perf' } }, 'h: slurm.constraint: expected either nodes or constraint, got both'],
     ['a ccache URL without scheme', { slurm: { sharedDir: '/s', ccacheRemoteStorage: '127.0.0.1' } }, 'h: slurm.ccacheRemoteStorage: expected a ccache remote storage URL such as "redis://host:6379", got "127.0.0.1"'],
+    ['a relative worker dir', { slurm: { sharedDir: '/s', workerDir: 'work' } }, 'h: slurm.workerDir: expected an absolute path on every worker, got "work"'],
   ])('refuses %s', (_kind, raw, message) => {
     expect(validateHostConfig(raw, 'h')).toEqual({ errors: [message] });
   });

@@ -77,7 +77,7 @@ export function createKernelStage(session: Extract<MeasuredSession, { mode: 'ker
           if (where === null) throw new InternalError('a boot ended before the accelerator was chosen');
           const host = where;
           // appended as each boot ends: a crash mid-measurement loses at most the boot in flight
-          chain = chain.then(() => recordBoot(sha, built, e.outcome, host, record));
+          chain = chain.then(() => recordKernelBoot(session, sha, built.imageHash, e.outcome, host, record));
           break;
         }
         case 'warning':
@@ -112,23 +112,31 @@ export function createKernelStage(session: Extract<MeasuredSession, { mode: 'ker
       bootsDone.set(sha, first + boots);
     }
   }
+}
 
-  async function recordBoot(sha: string, built: BuildSuccess, outcome: BootOutcome, where: { host: string; accel: 'kvm' | 'tcg' }, record: Parameters<Stage['measure']>[2]): Promise<void> {
-    const base = { source: 'boot' as const, imageHash: built.imageHash, bootIndex: outcome.bootIndex, ...where };
-    if (outcome.kind === 'boot-failed') {
-      await record({ kind: 'boot-failed', commit: sha, reason: outcome.reason }, { ...base, phase: outcome.phase, consoleTail: outcome.consoleTail.slice(-2000) });
-      return;
-    }
-    const judged = outcome.tests.find((t) => t.test === session.test.name);
-    if (!judged || judged.runs.length === 0) {
-      await record({ kind: 'boot-failed', commit: sha, reason: `the boot produced no runs of test ${session.test.name}` }, base);
-      return;
-    }
-    const detail: EventDetail = {
-      ...base,
-      readyMs: Math.round(outcome.readyMs),
-      tests: outcome.tests.map((t) => ({ test: t.test, metric: t.metric, unit: t.unit, runs: t.runs, warmup: t.warmup })),
-    };
-    await record({ kind: 'boot', commit: sha, runs: judged.runs }, detail);
+// One boot into the session log, the same for a local boot and one a Slurm measurement job made.
+export async function recordKernelBoot(
+  session: Extract<MeasuredSession, { mode: 'kernel' }>,
+  sha: string,
+  imageHash: string,
+  outcome: BootOutcome,
+  where: { host: string; accel: 'kvm' | 'tcg' },
+  record: Parameters<Stage['measure']>[2],
+): Promise<void> {
+  const base = { source: 'boot' as const, imageHash, bootIndex: outcome.bootIndex, ...where };
+  if (outcome.kind === 'boot-failed') {
+    await record({ kind: 'boot-failed', commit: sha, reason: outcome.reason }, { ...base, phase: outcome.phase, consoleTail: outcome.consoleTail.slice(-2000) });
+    return;
   }
+  const judged = outcome.tests.find((t) => t.test === session.test.name);
+  if (!judged || judged.runs.length === 0) {
+    await record({ kind: 'boot-failed', commit: sha, reason: `the boot produced no runs of test ${session.test.name}` }, base);
+    return;
+  }
+  const detail: EventDetail = {
+    ...base,
+    readyMs: Math.round(outcome.readyMs),
+    tests: outcome.tests.map((t) => ({ test: t.test, metric: t.metric, unit: t.unit, runs: t.runs, warmup: t.warmup })),
+  };
+  await record({ kind: 'boot', commit: sha, runs: judged.runs }, detail);
 }

@@ -16,6 +16,7 @@ import { loadHostConfig } from '../../adapters/host-config.ts';
 import { createCommandStage } from './command-stage.ts';
 import { createSlurmCommandStage, summarizeSlurmJobs, type SlurmExecutorSummary } from './slurm-command-stage.ts';
 import { createKernelStage } from './kernel-stage.ts';
+import { createSlurmKernelStage } from './slurm-kernel-stage.ts';
 import { checkMeasurementInput, resolveMeasurement, type Measurement } from './start.ts';
 import { openEventLog, recordEvent, type EventLog } from './record.ts';
 import type { BisectProgress, Stage, StageOptions } from './stage.ts';
@@ -89,10 +90,15 @@ async function chooseExecutor(opts: RunOptions): Promise<{ kind: 'local' } | { k
 
 function createStage(session: MeasuredSession, opts: StageOptions, executor: Awaited<ReturnType<typeof chooseExecutor>>, sessionDir: string): Promise<Stage> | Stage {
   if (executor.kind === 'slurm') {
-    if (session.mode !== 'command') {
-      throw new UserError('--executor slurm runs generic-mode samples (--cmd) for now; kernel builds and boots through Slurm are not there yet', 'run kernel bisections with --executor local (the default)');
+    const ctx = { settings: executor.settings, sessionDir };
+    switch (session.mode) {
+      case 'kernel':
+        return createSlurmKernelStage(session, opts, ctx);
+      case 'command':
+        return createSlurmCommandStage(session, opts, ctx);
+      default:
+        return assertNever(session, 'session mode');
     }
-    return createSlurmCommandStage(session, opts, { settings: executor.settings, sessionDir });
   }
   switch (session.mode) {
     case 'kernel':

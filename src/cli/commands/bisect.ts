@@ -177,7 +177,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
       if (out.json) out.printJson({ ...toJsonResult(outcome.session, outcome.result, outcome.report), ...(executor ? { executor } : {}) });
       else out.print(formatReportText(outcome.report));
       if (executor && !out.json) {
-        out.info(`kbisect: Slurm: ${executor.submitted} job(s) submitted, ${executor.reattached} re-attached after a crash, ${executor.samples} result(s) recorded, ${executor.infra} infra error(s) (retried, not evidence), ${executor.cancelled} cancelled; log ${executor.jobsLog}`);
+        out.info(`kbisect: Slurm: ${executor.submitted} job(s) submitted, ${executor.reattached} re-attached after a crash, ${executor.samples} result(s) recorded, ${executor.builds > 0 ? `${executor.builds} kernel build(s), ` : ''}${executor.infra} infra error(s) (retried, not evidence), ${executor.cancelled} cancelled; log ${executor.jobsLog}`);
       }
       ctx.setOutcome(exitKindOf(outcome.result));
       if (argv.html !== undefined) await writeOutputFile(String(argv.html), '--html', renderReportHtml(outcome.report));

@@ -99,3 +99,17 @@ export function evaluateSlurm(f: SlurmFacts): SlurmDoctorReport {
   }
   return { ok: checks.every((c) => !c.required || c.status === 'ok'), checks };
 }
+
+// ccache's remote storage needs ccache >= 4.4 built with the backend of the URL
+// (`ccache --version` lists "Features: ... redis-storage http-storage"); the problem, or null.
+export function ccacheRemoteProblem(versionText: string | null, url: string): string | null {
+  if (versionText === null) return 'ccache not found on PATH: build jobs would compile without it';
+  const m = /ccache version (\d+)\.(\d+)/.exec(versionText);
+  if (m === null) return `cannot read a version from \`ccache --version\`: ${JSON.stringify(versionText.split('\n')[0] ?? '')}`;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major < 4 || (major === 4 && minor < 4)) return `ccache ${major}.${minor} has no remote storage (4.4 or newer needed)`;
+  const scheme = /^(\w+):/.exec(url)?.[1] ?? '';
+  const feature = scheme === 'https' ? 'http-storage' : `${scheme}-storage`;
+  const features = /^Features:\s*(.*)$/m.exec(versionText)?.[1]?.split(/\s+/) ?? [];
+  return features.includes(feature) ? null : `this ccache ${major}.${minor} was built without ${feature} (Features: ${features.join(' ') || 'none'})`;
+}

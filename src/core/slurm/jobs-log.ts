@@ -6,6 +6,8 @@
 export type JobEndKind =
   // its result was recorded as a sample, a skip or a failure of the commit
   | 'sample'
+  // a build job left its kernel (or the commit's build failure) in the shared kernel cache
+  | 'built'
   | 'skip'
   | 'failed'
   // it ended without a result (scancel, node failure, time limit): not evidence, submitted again
@@ -13,8 +15,12 @@ export type JobEndKind =
   // kbisect cancelled it (Ctrl-C, a skip or failure made the rest unnecessary, another commit is measured now)
   | 'cancelled';
 
+// What a job does: a generic-mode sample (the default of older logs), a kernel build, a kernel measurement.
+export type JobRole = 'sample' | 'build' | 'measure';
+const ROLES: readonly string[] = ['sample', 'build', 'measure'] satisfies JobRole[];
+
 export type JobRecord =
-  | { kind: 'submitted'; jobId: string; commit: string; jobDir: string; at: string }
+  | { kind: 'submitted'; jobId: string; commit: string; jobDir: string; at: string; role?: JobRole }
   | { kind: 'reattached'; jobId: string; state: string; at: string }
   | { kind: 'ended'; jobId: string; as: JobEndKind; state: string | null; reason: string | null; at: string };
 
@@ -22,6 +28,7 @@ export interface OpenJob {
   jobId: string;
   commit: string;
   jobDir: string;
+  role: JobRole;
 }
 
 // Reads one record (null for anything that is not one: the log is advisory, never fatal).
@@ -36,13 +43,15 @@ export function parseJobRecord(raw: unknown): JobRecord | null {
     case 'submitted': {
       const commit = str('commit');
       const jobDir = str('jobDir');
-      return commit === null || jobDir === null ? null : { kind: 'submitted', jobId, commit, jobDir, at };
+      const role = str('role') ?? 'sample';
+      if (commit === null || jobDir === null || !ROLES.includes(role)) return null;
+      return { kind: 'submitted', jobId, commit, jobDir, at, ...(role === 'sample' ? {} : { role: role as JobRole }) };
     }
     case 'reattached':
       return { kind: 'reattached', jobId, state: str('state') ?? '', at };
     case 'ended': {
       const as = str('as');
-      if (as === null || !['sample', 'skip', 'failed', 'infra', 'cancelled'].includes(as)) return null;
+      if (as === null || !['sample', 'built', 'skip', 'failed', 'infra', 'cancelled'].includes(as)) return null;
       return { kind: 'ended', jobId, as: as as JobEndKind, state: str('state'), reason: str('reason'), at };
     }
     default:
@@ -54,7 +63,7 @@ export function parseJobRecord(raw: unknown): JobRecord | null {
 export function openJobs(records: readonly JobRecord[]): OpenJob[] {
   const open = new Map<string, OpenJob>();
   for (const r of records) {
-    if (r.kind === 'submitted') open.set(r.jobId, { jobId: r.jobId, commit: r.commit, jobDir: r.jobDir });
+    if (r.kind === 'submitted') open.set(r.jobId, { jobId: r.jobId, commit: r.commit, jobDir: r.jobDir, role: r.role ?? 'sample' });
     else if (r.kind === 'ended') open.delete(r.jobId);
   }
   return [...open.values()];
@@ -64,6 +73,7 @@ export interface JobCounts {
   submitted: number;
   reattached: number;
   samples: number;
+  builds: number;
   infra: number;
   cancelled: number;
   open: number;
@@ -71,12 +81,13 @@ export interface JobCounts {
 
 // Totals over the whole log (every run of the session): infra errors counted apart from samples.
 export function countJobs(records: readonly JobRecord[]): JobCounts {
-  const c: JobCounts = { submitted: 0, reattached: 0, samples: 0, infra: 0, cancelled: 0, open: openJobs(records).length };
+  const c: JobCounts = { submitted: 0, reattached: 0, samples: 0, builds: 0, infra: 0, cancelled: 0, open: openJobs(records).length };
   for (const r of records) {
     if (r.kind === 'submitted') c.submitted++;
     else if (r.kind === 'reattached') c.reattached++;
     else if (r.as === 'infra') c.infra++;
     else if (r.as === 'cancelled') c.cancelled++;
+    else if (r.as === 'built') c.builds++;
     else c.samples++;
   }
   return c;

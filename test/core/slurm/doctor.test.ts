@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateSlurm, type SlurmFacts } from '../../../src/core/slurm/doctor.ts';
+import { ccacheRemoteProblem, evaluateSlurm, type SlurmFacts } from '../../../src/core/slurm/doctor.ts';
 
 const settings = { buildPartition: 'build', perfPartition: 'perf', nodes: ['localhost'], sharedDir: '/srv/k', ccacheRemoteStorage: 'redis://127.0.0.1', infraRetries: 3 };
 const tools = { sbatch: '/usr/bin/sbatch', squeue: '/usr/bin/squeue', scontrol: '/usr/bin/scontrol', scancel: '/usr/bin/scancel', sinfo: '/usr/bin/sinfo' };
@@ -42,5 +42,18 @@ describe('evaluateSlurm', () => {
     const facts = { ...ready, ...change };
     expect(failing(facts)).toEqual(problems);
     expect(evaluateSlurm(facts).ok).toBe(false);
+  });
+});
+
+describe('ccacheRemoteProblem (on `ccache --version` as Debian 12 and older ccaches print it)', () => {
+  const debian = 'ccache version 4.7.5\nFeatures: file-storage http-storage redis+unix-storage redis-storage\n\nCopyright (C) 2002-2007 Andrew Tridgell\n';
+  it.each([
+    ['Debian 4.7.5 with redis', debian, 'redis://127.0.0.1:6379', null],
+    ['Debian 4.7.5 with http', debian, 'http://cache:8080/ccache', null],
+    ['a build without redis', 'ccache version 4.8\nFeatures: file-storage http-storage\n', 'redis://h', 'this ccache 4.8 was built without redis-storage (Features: file-storage http-storage)'],
+    ['ccache 3.7', 'ccache version 3.7.12\n', 'redis://h', 'ccache 3.7 has no remote storage (4.4 or newer needed)'],
+    ['no ccache', null, 'redis://h', 'ccache not found on PATH: build jobs would compile without it'],
+  ])('%s', (_name, version, url, problem) => {
+    expect(ccacheRemoteProblem(version, url)).toBe(problem);
   });
 });

@@ -9,8 +9,8 @@ describe('openJobs', () => {
   it('is the jobs submitted and never ended, in submission order (what a run after kill -9 re-attaches to)', () => {
     const log = [sub('1'), sub('2'), end('1', 'sample'), sub('3', 'c2'), { kind: 'reattached', jobId: '2', state: 'RUNNING', at } as JobRecord];
     expect(openJobs(log)).toEqual([
-      { jobId: '2', commit: 'c1', jobDir: '/s/2' },
-      { jobId: '3', commit: 'c2', jobDir: '/s/3' },
+      { jobId: '2', commit: 'c1', jobDir: '/s/2', role: 'sample' },
+      { jobId: '3', commit: 'c2', jobDir: '/s/3', role: 'sample' },
     ]);
   });
   it('is empty when every job ended', () => {
@@ -21,7 +21,21 @@ describe('openJobs', () => {
 describe('countJobs', () => {
   it('counts infra errors apart from samples', () => {
     const log = [sub('1'), end('1', 'infra'), sub('2'), { kind: 'reattached', jobId: '2', state: 'PENDING', at } as JobRecord, end('2', 'sample'), sub('3'), end('3', 'skip'), sub('4'), end('4', 'cancelled'), sub('5')];
-    expect(countJobs(log)).toEqual({ submitted: 5, reattached: 1, samples: 2, infra: 1, cancelled: 1, open: 1 });
+    expect(countJobs(log)).toEqual({ submitted: 5, reattached: 1, samples: 2, builds: 0, infra: 1, cancelled: 1, open: 1 });
+  });
+  it('counts kernel builds apart from samples', () => {
+    const log: JobRecord[] = [{ ...sub('1'), role: 'build' } as JobRecord, { kind: 'ended', jobId: '1', as: 'built', state: 'COMPLETED', reason: null, at }, { ...sub('2'), role: 'measure' } as JobRecord, end('2', 'sample')];
+    expect(countJobs(log)).toEqual({ submitted: 2, reattached: 0, samples: 1, builds: 1, infra: 0, cancelled: 0, open: 0 });
+  });
+});
+
+describe('job roles', () => {
+  it('keeps the role of kernel jobs (what a run after kill -9 re-attaches them as); older logs have samples only', () => {
+    const log = [parseJobRecord({ kind: 'submitted', jobId: '1', commit: 'c', jobDir: '/d', at, role: 'build' }), parseJobRecord({ kind: 'submitted', jobId: '2', commit: 'c', jobDir: '/e', at })].filter((r): r is JobRecord => r !== null);
+    expect(openJobs(log).map((j) => j.role)).toEqual(['build', 'sample']);
+  });
+  it('refuses an unknown role', () => {
+    expect(parseJobRecord({ kind: 'submitted', jobId: '1', commit: 'c', jobDir: '/d', at, role: 'rm -rf' })).toBeNull();
   });
 });
 
