@@ -92,6 +92,18 @@ describe('kbisect matrix', () => {
     await expectNothingLeft(r.pid);
   });
 
+  it('hotplug with VLANs and extra MACs: after the NIC comes back the guest sets up its VLANs and MACs again and netperf runs over VLAN 10; an external peer cannot reach a VLAN', async () => {
+    const r = kbisect(['matrix', '--kernel', KERNEL, '--boots', '1', '--accel', 'tcg', '--axes', 'vhost=off', 'condition=hotplug', 'topology=host-to-guest,external-to-guest', 'nic=vlans-macs', '--json', '--no-store']);
+    const report = JSON.parse(r.stdout) as MatrixReport;
+    const [internal, external] = report.cells;
+    expect(internal?.status, internal?.reason ?? '').toBe('works');
+    expect(internal?.a?.hotplug?.cycles).toBeGreaterThanOrEqual(1);
+    expect(external?.status).toBe('unavailable');
+    expect(external?.reason).toMatch(/nic\.vlans: expected a topology with the host side as peer/);
+    expect(r.status, r.stderr).toBe(0);
+    await expectNothingLeft(r.pid);
+  });
+
   it('a kernel without PCIe hotplug: the hotplug cell fails with "NIC never came back", exit 1, and the table says why', async () => {
     const r = kbisect(['matrix', '--kernel', PLAIN_KERNEL, '--boots', '1', '--accel', 'tcg', '--axes', 'vhost=off', 'condition=plain,hotplug', 'topology=host-to-guest', '--no-store']);
     expect(r.status, r.stderr).toBe(1);

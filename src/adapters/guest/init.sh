@@ -42,9 +42,11 @@ fail() {
 # -f: serve tests one after the other instead of forking per test (a fork costs ms under TCG)
 [ "$ROLE" = server ] && netserver -D -f -4 -p @PORT@ > /dev/null 2>&1 &
 
-# one fork: every busybox applet run costs ~10-40 ms under TCG
-if [ "$ROLE" = server ] || [ "$ROLE" = client ]; then
-  [ -n "$IP" ] && ifconfig eth0 "$IP" netmask "$MASK" up || fail "network setup failed (kbisect.ip=$IP kbisect.mask=$MASK)"
+# eth0, then its VLAN sub-interfaces and extra MACs; again after a hotplug, since
+# they went away with the old device. $1: what failed, if eth0 cannot be set up.
+# One fork: every busybox applet run costs ~10-40 ms under TCG.
+net_up() {
+  [ -n "$IP" ] && ifconfig eth0 "$IP" netmask "$MASK" up || fail "$1"
   IFS=,
   for v in $VLANS; do
     ip link add link eth0 name "eth0.${v%%/*}" type vlan id "${v%%/*}" && ifconfig "eth0.${v%%/*}" "${v#*/}" netmask "$MASK" up ||
@@ -58,6 +60,9 @@ if [ "$ROLE" = server ] || [ "$ROLE" = client ]; then
   done
   IFS=' 	
 '
+}
+if [ "$ROLE" = server ] || [ "$ROLE" = client ]; then
+  net_up "network setup failed (kbisect.ip=$IP kbisect.mask=$MASK)"
 fi
 
 case "$ROLE" in
@@ -89,7 +94,7 @@ server)
       if [ $have = 0 ]; then
         up=0
       elif [ $up = 0 ]; then
-        ifconfig eth0 "$IP" netmask "$MASK" up || fail "eth0 came back but could not be configured"
+        net_up "eth0 came back but could not be configured"
         up=1
         read -r UP _ < /proc/uptime
         echo "@P@-LINK-UP uptime=$UP"

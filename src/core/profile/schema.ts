@@ -302,10 +302,26 @@ function checkHotplug(rawProfile: unknown, ctx: z.RefinementCtx): void {
   }
 }
 
+// VLANs end in kbisect's namespace (a veth port of the bridge whose tc programs
+// pop and push the tag); an external peer sits on the bridge untagged and never
+// reaches a VLAN address.
+function checkVlanTopology(rawProfile: unknown, ctx: z.RefinementCtx): void {
+  const raw = fieldsOf(rawProfile);
+  const vlans = fieldsOf(raw.nic).vlans;
+  if (!Array.isArray(vlans) || vlans.length === 0 || (raw.topology !== 'external-to-guest' && raw.topology !== 'guest-to-external')) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['nic', 'vlans'],
+    input: raw.topology,
+    message: `expected a topology with the host side as peer (the VLANs end in kbisect's namespace; the external peer is on the bridge untagged), got ${describeValue(raw.topology)}`,
+  });
+}
+
 export const profileSchema = profileFields
   .superRefine(checkPinning, EVERY_PROBLEM)
   .superRefine(checkMigrationTopology, EVERY_PROBLEM)
   .superRefine(checkHotplug, EVERY_PROBLEM)
+  .superRefine(checkVlanTopology, EVERY_PROBLEM)
   // an absent (or empty) conditions section leaves no key: the hash of a plain profile stays what it was
   .transform(({ extends: _parent, conditions, ...p }): Profile => (conditions === undefined || Object.keys(conditions).length === 0 ? p : { ...p, conditions }));
 

@@ -51,6 +51,10 @@ describe('conditions', () => {
       { topology: 'guest-to-host', conditions: { hotplug: {} } },
       'c.yaml: conditions.hotplug: expected topology host-to-guest or external-to-guest (netperf outside the guest, so the NIC can be cycled between runs), got "guest-to-host"',
     ],
+    [
+      { topology: 'external-to-guest', nic: { vlans: [10] } },
+      `c.yaml: nic.vlans: expected a topology with the host side as peer (the VLANs end in kbisect's namespace; the external peer is on the bridge untagged), got "external-to-guest"`,
+    ],
   ])('%j: %s', (extra, message) => {
     expect(errors(extra)).toContain(message);
   });
