@@ -17,7 +17,7 @@ import { validateCompareSettings } from '../core/compare/settings.ts';
 import type { CompareReport, CompareSettings, CompareSide, CompareState } from '../core/compare/types.ts';
 import type { BisectEvent } from '../core/bisect/types.ts';
 import { chooseDirection } from '../core/session-settings.ts';
-import type { EventDetail, LoggedEvent } from '../core/session.ts';
+import { hostOfBoots, type EventDetail, type LoggedEvent } from '../core/session.ts';
 import { isShuttingDown } from '../adapters/cleanup.ts';
 import { acquireLock } from '../adapters/lock.ts';
 import { sessionPaths } from '../adapters/session-store.ts';
@@ -118,11 +118,6 @@ function createStage(target: CompareTarget, opts: StageOptions): Promise<Stage> 
   }
 }
 
-// The host and accelerator of the boots logged so far: a comparison never mixes hosts.
-function hostOfEvents(events: readonly LoggedEvent[]): { host: string; accel: string } | null {
-  for (const e of events) if (e.event.kind === 'boot' && e.detail?.source === 'boot') return { host: e.detail.host, accel: e.detail.accel };
-  return null;
-}
 
 // Runs the comparison until the engine decides; resumable at any point.
 export async function runCompare(opts: CompareOptions): Promise<CompareRun> {
@@ -216,7 +211,7 @@ function replayLog(input: Parameters<typeof createCompare>[0], events: readonly 
 // The loop: one boot at a time of the side the engine asks for; each result applied, then appended.
 async function measureUntilDecided(target: CompareTarget, paths: ComparePaths, initial: CompareState, events: LoggedEvent[], opts: CompareOptions): Promise<CompareState> {
   let state = initial;
-  const host = hostOfEvents(events);
+  const host = hostOfBoots(events);
   let where = host;
   const stage = await createStage(target, opts);
   const looks = computeCompareLooks(state.input.settings);

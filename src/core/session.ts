@@ -141,6 +141,13 @@ export interface LoggedEvent {
   detail?: EventDetail;
 }
 
+// The host and accelerator of the first boot in a log (null: no boot yet): a
+// bisection or a comparison never mixes the boots of two of them.
+export function hostOfBoots(events: readonly LoggedEvent[]): { host: string; accel: string } | null {
+  for (const e of events) if (e.event.kind === 'boot' && e.detail?.source === 'boot') return { host: e.detail.host, accel: e.detail.accel };
+  return null;
+}
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 // The first few problems on one line, the way every kbisect input error reads.

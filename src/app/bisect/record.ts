@@ -5,7 +5,7 @@ import { InterruptedError, UserError } from '../../core/errors.ts';
 import { apply, nextActions, replay } from '../../core/bisect/index.ts';
 import { engineInput } from '../../core/bisect/report-input.ts';
 import type { BisectEvent, BisectState } from '../../core/bisect/types.ts';
-import type { BisectSession, EventDetail, LoggedEvent } from '../../core/session.ts';
+import { hostOfBoots, type BisectSession, type EventDetail, type LoggedEvent } from '../../core/session.ts';
 import { isShuttingDown } from '../../adapters/cleanup.ts';
 import { appendEvent, readEvents, requireSession, type SessionPaths } from '../../adapters/session-store.ts';
 
@@ -51,11 +51,6 @@ function describeEvent(event: BisectEvent, session: BisectSession): string {
   }
 }
 
-// The host and accelerator of the first boot in the log (null: no boot yet).
-function hostOfLog(events: readonly LoggedEvent[]): { host: string; accel: string } | null {
-  for (const e of events) if (e.event.kind === 'boot' && e.detail?.source === 'boot') return { host: e.detail.host, accel: e.detail.accel };
-  return null;
-}
 
 // Applies `event` to the state and appends it; a refused event leaves the log untouched (UserError).
 // A boot measured on another host or accelerator than the log's boots is
@@ -66,7 +61,7 @@ function hostOfLog(events: readonly LoggedEvent[]): { host: string; accel: strin
 export async function recordEvent(log: EventLog, event: BisectEvent, detail?: EventDetail, onNote?: (text: string) => void): Promise<void> {
   if (isShuttingDown()) throw new InterruptedError('interrupted: the measurement in flight was discarded, not logged');
   if (detail?.source === 'boot') {
-    const where = hostOfLog(log.events);
+    const where = hostOfBoots(log.events);
     if (where !== null && (where.host !== detail.host || where.accel !== detail.accel)) {
       throw new UserError(
         `${describeEvent(event, log.session)} was not recorded: this bisection's boots ran on host ${where.host} (${where.accel}), this one on host ${detail.host} (${detail.accel}); mixing them would judge hosts, not commits`,
