@@ -8,6 +8,7 @@ import { ignoreAlert, loadSweepView, resetSweep } from '../../app/sweep/view.ts'
 import { formatMeasurement, formatPercent } from '../../core/format.ts';
 import { renderSweepHtml } from '../../core/sweep/report-html.ts';
 import { renderSweepText } from '../../core/sweep/report-text.ts';
+import { describeDrift } from '../../core/sweep/series.ts';
 import type { AlertRecord } from '../../core/sweep/store-schema.ts';
 import type { SweepReportInput } from '../../core/sweep/types.ts';
 import { formatTable, type Output } from '../output.ts';
@@ -60,7 +61,7 @@ function printStatus(out: Output, input: SweepReportInput, notes: readonly strin
   ];
   for (const v of input.series) {
     const measured = v.points.filter((p) => p.raw !== null).length;
-    lines.push(`  series ${v.key}: ${v.points.length} commit(s), ${measured} measured, ${v.epochs.length} epoch(s), ${v.changePoints.length} change point(s); host ${v.host.cpuModel}, accel ${v.host.accel}; reference ${v.referenceSha.slice(0, 12)} (${v.referenceBoots.length} boots)`);
+    lines.push(`  series ${v.key}: ${v.points.length} commit(s), ${measured} measured, ${v.epochs.length} epoch(s), ${v.changePoints.length} change point(s); host ${v.host.cpuModel}, accel ${v.host.accel}; reference ${v.referenceSha.slice(0, 12)} (${v.referenceBoots.length} boots; adjustment: ${describeDrift(v.drift)})`);
   }
   lines.push(`  alerts: ${input.alerts.length === 0 ? 'none' : ''}`);
   input.alerts.forEach((a, i) => lines.push(...describeAlert(a, i, s.test.unit).map((l) => `    ${l}`)));

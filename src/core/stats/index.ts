@@ -8,3 +8,4 @@ export * from './bootstrap.ts';
 export * from './welch.ts';
 export * from './sprt.ts';
 export * from './power.ts';
+export * from './rank-von-neumann.ts';

@@ -6,6 +6,7 @@ import { computeNiceTicks } from '../report/html.ts';
 import { formatNumber, formatPercent } from '../report/text.ts';
 import { formatQemuVersion } from '../format.ts';
 import { formatLkpTable, formatMetricPath, formatPValue } from './report-text.ts';
+import { describeDrift } from './series.ts';
 import type { AlertView, SeriesPoint, SeriesView, SweepReportInput, SweepRunSummary } from './types.ts';
 
 function escapeHtml(text: string): string {
@@ -314,7 +315,7 @@ ${renderPointsTable(series, input)}`;
 <table class="kv">
 <tr><th>machine</th><td><b>${esc(h.machine || DASH)}</b> · ${hostLine} <span class="mono muted">fingerprint ${esc(h.id)}</span></td></tr>
 <tr><th>series</th><td class="mono">${esc(series.key)}</td></tr>
-<tr><th>reference</th><td>${short(series.referenceSha)} ${esc(ref?.subject ?? '')} <span class="muted">· ${series.referenceBoots.length} reference ${input.sweep.mode === 'command' ? 'samples' : 'boots'}</span></td></tr>
+<tr><th>reference</th><td>${short(series.referenceSha)} ${esc(ref?.subject ?? '')} <span class="muted">· ${series.referenceBoots.length} reference ${input.sweep.mode === 'command' ? 'samples' : 'boots'} · adjustment: ${esc(describeDrift(series.drift))}</span></td></tr>
 <tr><th>noise</th><td>σ ≈ ${isNumber(series.noiseSigma) ? `${(series.noiseSigma * 100).toFixed(2)}%` : DASH} per point (log scale) · ${series.changePoints.length} change point${series.changePoints.length === 1 ? '' : 's'}</td></tr>
 <tr><th>epochs</th><td>${epochs || DASH}</td></tr>
 </table>

@@ -1,15 +1,17 @@
 // A sweep's series, built from what the store holds: one series per (host,
 // profile hash, test, metric), its points in first-parent order, each point
-// the median of its boot medians, divided by the reference level nearest in
-// time (the reference kernel is booted among the points of every run, so a
-// host that drifts moves both), split into epochs where the host or the
+// the median of its boot medians, divided by the host's reference level (the
+// reference kernel is booted among the points of every run, so a host that
+// drifts moves both; chooseDriftModel decides per host whether that level is
+// the one nearest in time, the run's, or the overall one), split into epochs where the host or the
 // branch history changed, and the change points the detector finds inside
 // each epoch. Pure: the store and git are read by the caller.
 import { median } from '../stats/descriptive.ts';
+import { testRankVonNeumann } from '../stats/rank-von-neumann.ts';
 import { detectChangePointsByEpoch } from './epochs.ts';
 import { estimatePointNoise } from './segments.ts';
 import type { DetectOptions } from './detect.ts';
-import type { SeriesBoot, SeriesChangePoint, SeriesEpoch, SeriesPoint, SeriesView, SweepBootRecord, SweepHost, SweepTest } from './types.ts';
+import type { SeriesBoot, SeriesChangePoint, SeriesDrift, SeriesEpoch, SeriesPoint, SeriesView, SweepBootRecord, SweepHost, SweepTest } from './types.ts';
 
 /** A commit the sweep measured, with where it sits. */
 export interface SweepCommit {
@@ -94,6 +96,93 @@ export function referenceLevelAt(refs: readonly RefBoot[], seq: number): number 
   return Math.exp((1 - w) * Math.log(before.value) + w * Math.log(after.value));
 }
 
+/** How a host's reference boots adjust its points (SeriesView.drift says which, and why). */
+export type DriftModel = 'none' | 'per-run' | 'interpolated';
+
+export interface ReferenceBoot extends RefBoot {
+  readonly run: number;
+}
+
+export interface DriftChoice {
+  readonly model: DriftModel;
+  /** One-sided p of Bartels' rank von Neumann test on the reference boots in time order (1 with fewer than 6). */
+  readonly driftP: number;
+  /** Median |log residual| of each reference boot predicted by each model from the other boots (NaN: no drift, not computed). */
+  readonly spread: { readonly none: number; readonly perRun: number; readonly interpolated: number };
+  readonly referenceBoots: number;
+}
+
+/** Drift is adjusted for only when the reference boots' time order shows it at this level (Bartels' rank von Neumann test). */
+export const DRIFT_ALPHA = 0.01;
+/** Interpolating between reference boots is preferred to one level per run only when it predicts them clearly better. */
+export const DRIFT_WORTH_IT = 0.9;
+
+const medianAbs = (xs: readonly number[]): number => (xs.length === 0 ? Number.NaN : median(xs.map(Math.abs)));
+
+// Which reference adjustment a host's points get. Dividing every point by
+// the reference level near it in time cancels drift, but on a steady host it
+// only adds the reference boots' own noise, and adds it alike to
+// neighbouring points: the detector (which assumes independent points) then
+// sees steps that are reference noise (a steady generic benchmark, ±2% per
+// sample, 3 samples a point, a reference boot every 2 points: 3% of nightly
+// runs raised a false alert; 0.3% without the adjustment). So the
+// adjustment is kept for hosts whose reference boots, in time order, show
+// drift: Bartels' rank von Neumann test at DRIFT_ALPHA. Then each boot is
+// predicted from the others (leave one out) with one level per run (a host
+// faster one night than the next) and with the level interpolated in time
+// (drift within a run); the interpolation is used when it is clearly better.
+export function chooseDriftModel(refs: readonly ReferenceBoot[]): DriftChoice {
+  const sorted = [...refs].filter((r) => r.value > 0).sort((a, b) => a.seq - b.seq);
+  const logs = sorted.map((r) => Math.log(r.value));
+  const test = testRankVonNeumann(logs);
+  const nan = { none: Number.NaN, perRun: Number.NaN, interpolated: Number.NaN };
+  if (test.pValue >= DRIFT_ALPHA) return { model: 'none', driftP: test.pValue, spread: nan, referenceBoots: sorted.length };
+  const none: number[] = [];
+  const perRun: number[] = [];
+  const interpolated: number[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const me = sorted[i] as ReferenceBoot;
+    const others = sorted.filter((_, j) => j !== i);
+    const y = logs[i] as number;
+    const all = median(others.map((r) => Math.log(r.value)));
+    none.push(y - all);
+    const sameRun = others.filter((r) => r.run === me.run);
+    perRun.push(y - (sameRun.length > 0 ? median(sameRun.map((r) => Math.log(r.value))) : all));
+    interpolated.push(y - Math.log(referenceLevelAt(smoothReferenceBoots(others), me.seq) as number));
+  }
+  const spread = { none: medianAbs(none), perRun: medianAbs(perRun), interpolated: medianAbs(interpolated) };
+  const model: DriftModel = spread.interpolated < DRIFT_WORTH_IT * spread.perRun ? 'interpolated' : 'per-run';
+  return { model, driftP: test.pValue, spread, referenceBoots: sorted.length };
+}
+
+// The level a boot at (seq, run) is divided by under the chosen model.
+function makeLevelOf(refs: readonly ReferenceBoot[], model: DriftModel): (seq: number, run: number) => number | null {
+  const positive = refs.filter((r) => r.value > 0);
+  if (positive.length === 0) return () => null;
+  const overall = median(smoothReferenceBoots(positive).map((r) => r.value));
+  if (model === 'none') return () => overall;
+  if (model === 'per-run') {
+    const byRun = new Map<number, number[]>();
+    for (const r of positive) byRun.set(r.run, [...(byRun.get(r.run) ?? []), r.value]);
+    const level = new Map([...byRun].map(([run, values]) => [run, median(values)] as const));
+    return (_seq, run) => level.get(run) ?? overall;
+  }
+  const smoothed = smoothReferenceBoots(positive);
+  return (seq) => referenceLevelAt(smoothed, seq);
+}
+
+const DRIFT_WORDS: Readonly<Record<DriftModel, string>> = {
+  none: 'none (no drift in the reference boots)',
+  'per-run': 'one reference level per run',
+  interpolated: 'reference level interpolated in time',
+};
+
+// "drift: none (…)" / "drift: … (p 0.0004)", one phrase per host fingerprint, for reports.
+export function describeDrift(drift: readonly { readonly model: DriftModel; readonly driftP: number }[]): string {
+  if (drift.length === 0) return 'no reference boots';
+  return drift.map((d) => `${DRIFT_WORDS[d.model]}${d.model === 'none' ? '' : ` (drift p ${d.driftP < 1e-4 ? '< 0.0001' : d.driftP.toFixed(4)})`}`).join('; ');
+}
+
 // Every series the records hold (one per machine), with points, epochs and change points.
 export function buildSeries(input: BuildSeriesInput): SeriesView[] {
   const ordered = orderCommits(input.commits);
@@ -121,15 +210,20 @@ function buildOne(input: BuildSeriesInput, ordered: readonly SweepCommit[], reco
   const referenceSha = input.references[measurementKeyOf(input.measurementHash, input.test)] ?? commits[0]?.sha ?? '';
   const refBoots: SeriesBoot[] = [];
   // reference boots per fingerprint: a boot is only ever adjusted by its own host state's reference
-  const refsByHost = new Map<string, RefBoot[]>();
+  const refsByHost = new Map<string, ReferenceBoot[]>();
   for (const r of records) {
     if (r.sha !== referenceSha || r.outcome.kind !== 'boot') continue;
     refBoots.push({ value: r.outcome.value, seq: r.seq, run: r.run, at: r.at });
-    if (r.outcome.value > 0) refsByHost.set(r.host.id, [...(refsByHost.get(r.host.id) ?? []), { seq: r.seq, value: r.outcome.value }]);
+    if (r.outcome.value > 0) refsByHost.set(r.host.id, [...(refsByHost.get(r.host.id) ?? []), { seq: r.seq, value: r.outcome.value, run: r.run }]);
   }
   refBoots.sort((a, b) => a.seq - b.seq);
-  for (const [id, refs] of refsByHost) refsByHost.set(id, smoothReferenceBoots(refs));
-  const overallByHost = new Map([...refsByHost].map(([id, refs]) => [id, median(refs.map((b) => b.value))] as const));
+  const drift: SeriesDrift[] = [];
+  const levelOfByHost = new Map<string, { levelOf: (seq: number, run: number) => number | null; overall: number }>();
+  for (const [id, refs] of refsByHost) {
+    const choice = chooseDriftModel(refs);
+    drift.push({ hostId: id, ...choice });
+    levelOfByHost.set(id, { levelOf: makeLevelOf(refs, choice.model), overall: median(smoothReferenceBoots(refs).map((b) => b.value)) });
+  }
 
   const hostOfPoint: SweepHost[] = [];
   // log of each point's adjusted boots: their spread is the point's noise from boots alone
@@ -148,10 +242,10 @@ function buildOne(input: BuildSeriesInput, ordered: readonly SweepCommit[], reco
       }
       boots.push({ value: r.outcome.value, seq: r.seq, run: r.run, at: r.at });
       if (!(r.outcome.value > 0)) continue;
-      const level = referenceLevelAt(refsByHost.get(r.host.id) ?? [], r.seq);
-      const overall = overallByHost.get(r.host.id);
-      if (level !== null && overall !== undefined) {
-        adjustedBoots.push((r.outcome.value * overall) / level);
+      const adjust = levelOfByHost.get(r.host.id);
+      const level = adjust?.levelOf(r.seq, r.run) ?? null;
+      if (adjust !== undefined && level !== null) {
+        adjustedBoots.push((r.outcome.value * adjust.overall) / level);
         levels.push(level);
       } else adjustedBoots.push(r.outcome.value);
     }
@@ -226,7 +320,7 @@ function buildOne(input: BuildSeriesInput, ordered: readonly SweepCommit[], reco
     }
   }
   const finalPoints = points.map((p) => ({ ...p, epoch: epochOf(p.index), excluded: excluded.has(p.index) }));
-  return { key, host, test: input.test, referenceSha, referenceBoots: refBoots, points: finalPoints, epochs, changePoints, noiseSigma };
+  return { key, host, test: input.test, referenceSha, referenceBoots: refBoots, drift, points: finalPoints, epochs, changePoints, noiseSigma };
 }
 
 function describeHostChange(a: SweepHost, b: SweepHost): string {

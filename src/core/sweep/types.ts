@@ -98,6 +98,18 @@ export interface SeriesChangePoint {
   readonly pValue: number;
 }
 
+/** How one host's reference boots adjusted its points (series.ts chooseDriftModel). */
+export interface SeriesDrift {
+  readonly hostId: string;
+  /** none: the host's overall reference level; per-run: each run's own; interpolated: the level nearest in time. */
+  readonly model: 'none' | 'per-run' | 'interpolated';
+  /** One-sided p of the drift test on the reference boots (rank von Neumann); ≥ 0.01: none. */
+  readonly driftP: number;
+  /** Median |log residual| of a reference boot predicted from the others, per model (NaN: no drift, not computed). */
+  readonly spread: { readonly none: number; readonly perRun: number; readonly interpolated: number };
+  readonly referenceBoots: number;
+}
+
 export interface SeriesView {
   /** (machine, profile hash, test, metric), as alerts name it. */
   readonly key: string;
@@ -106,6 +118,8 @@ export interface SeriesView {
   readonly test: SweepTest;
   readonly referenceSha: string;
   readonly referenceBoots: readonly SeriesBoot[];
+  /** Per host fingerprint: which reference adjustment its points got. */
+  readonly drift: readonly SeriesDrift[];
   readonly points: readonly SeriesPoint[];
   readonly epochs: readonly SeriesEpoch[];
   readonly changePoints: readonly SeriesChangePoint[];

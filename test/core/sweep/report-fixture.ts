@@ -137,6 +137,10 @@ export const series: SeriesView = {
   test: TEST,
   referenceSha: sha(0),
   referenceBoots,
+  drift: [
+    { hostId: HOST.id, model: 'interpolated', driftP: 1e-5, spread: { none: 0.041, perRun: 0.03, interpolated: 0.012 }, referenceBoots: 20 },
+    { hostId: HOST_UPGRADED.id, model: 'none', driftP: 0.4, spread: { none: 0.008, perRun: 0.009, interpolated: 0.011 }, referenceBoots: 8 },
+  ],
   points,
   epochs,
   changePoints,

@@ -108,6 +108,7 @@ describe('renderSweepHtml: header and runs', () => {
     ['epochs with their fingerprints', '2: points 30–39 (host, host kernel 6.1.0-18-amd64 → 6.1.0-21-amd64; host kernel 6.1.0-21-amd64, <span class="mono">a1b2c3d4e5f60718</span>)'],
     ['series key', `<td class="mono">${series.key}</td>`],
     ['reference commit', `<tr><th>reference</th><td><code>${sha(0).slice(0, 10)}</code> ${pointAt(0).subject}`],
+    ['how each fingerprint was adjusted', 'adjustment: reference level interpolated in time (drift p &lt; 0.0001); none (no drift in the reference boots)'],
   ])('%s', (_what, expected) => {
     expect(html).toContain(expected);
   });

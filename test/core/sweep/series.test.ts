@@ -59,8 +59,32 @@ function generate(g: Gen): SweepBootRecord[] {
   return out;
 }
 
+// Two sweep runs over `c` (the first `firstRun` commits, then the rest), ±2% uniform noise, 3 boots a point, a
+// reference boot before the first point and after every second one; `hostSpeed(run)` scales a whole run.
+function twoRuns(c: readonly SweepCommit[], firstRun: number, seed: number, hostSpeed: (run: number) => number): SweepBootRecord[] {
+  const rng = createRng(seed);
+  const out: SweepBootRecord[] = [];
+  let seq = 0;
+  const boot = (sha: string, role: 'point' | 'reference', run: number): void => {
+    const v = 1000 * hostSpeed(run) * (1 + 0.02 * (nextUniform(rng) * 2 - 1));
+    out.push({ v: 1, role, sha, run, seq: run * 1e6 + seq++, at: '2026-01-01T00:00:00Z', host: HOST_A, outcome: { kind: 'boot', runs: [v], value: v } });
+  };
+  for (const [run, points] of [[1, c.slice(0, firstRun)], [2, c.slice(firstRun)]] as const) {
+    boot((c[0] as SweepCommit).sha, 'reference', run);
+    points.forEach((p, k) => {
+      for (let b = 0; b < 3; b++) boot(p.sha, 'point', run);
+      if (k % 2 === 1 || k === points.length - 1) boot((c[0] as SweepCommit).sha, 'reference', run);
+    });
+  }
+  return out;
+}
+
 const build = (c: readonly SweepCommit[], records: readonly SweepBootRecord[]) =>
   buildSeries({ commits: c, records, test: TEST, measurementHash: HASH, references: {}, detect: { minEffect: 0.03 } });
+
+// As a generic-mode sweep detects: the bisection config's minEffect (2%).
+const buildGeneric = (c: readonly SweepCommit[], records: readonly SweepBootRecord[]) =>
+  buildSeries({ commits: c, records, test: TEST, measurementHash: HASH, references: {}, detect: { minEffect: 0.02 } });
 
 describe('referenceLevelAt', () => {
   const refs = [
@@ -126,6 +150,41 @@ describe('buildSeries', () => {
     const adjusted = s?.points.map((p) => p.adjusted as number) ?? [];
     expect(Math.max(...adjusted) / Math.min(...adjusted)).toBeLessThan(1.06);
     expect(s?.changePoints).toHaveLength(0);
+    expect(s?.drift.map((d) => d.model)).toEqual(['interpolated']);
+    expect(s?.drift[0]?.driftP).toBeLessThan(0.01);
+  });
+
+  it('a steady host: its reference boots adjust nothing (drift model none), so their noise raises no step (300 seeds)', () => {
+    // the generic sweep test's shape: ±2% uniform noise, 3 boots a point, a reference boot every 2 points, two runs.
+    // Interpolating between such reference boots gave 3% of these series a false change point.
+    const c = commits(33);
+    let falseSteps = 0;
+    let adjustedSeries = 0;
+    for (let seed = 1; seed <= 300; seed++) {
+      const [s] = buildGeneric(c, twoRuns(c, 13, seed, () => 1));
+      if ((s?.changePoints.length ?? 0) > 0) falseSteps++;
+      if (s?.drift[0]?.model !== 'none') {
+        adjustedSeries++;
+        continue;
+      }
+      for (const p of s.points) expect(p.adjusted).toBeCloseTo(p.raw as number, 9);
+    }
+    expect(falseSteps).toBeLessThanOrEqual(2);
+    // the drift test is at α = 1%
+    expect(adjustedSeries).toBeLessThanOrEqual(9);
+  });
+
+  it('a host 10% faster in the second run: one level per run (drift model per-run), no step at the run boundary', () => {
+    const c = commits(33);
+    let falseSteps = 0;
+    const models = new Set<string>();
+    for (let seed = 1; seed <= 50; seed++) {
+      const [s] = buildGeneric(c, twoRuns(c, 13, seed, (run) => (run === 2 ? 1.1 : 1)));
+      models.add(s?.drift[0]?.model ?? '');
+      if ((s?.changePoints.length ?? 0) > 0) falseSteps++;
+    }
+    expect(models.has('none')).toBe(false);
+    expect(falseSteps).toBeLessThanOrEqual(2);
   });
 
   it('one wild reference boot (a guest crawling at 1/200 of the level) leaves the adjusted values alone', () => {
