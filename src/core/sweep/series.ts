@@ -113,7 +113,7 @@ export interface DriftChoice {
 }
 
 /** Drift is adjusted for only when the reference boots' time order shows it at this level (Bartels' rank von Neumann test). */
-export const DRIFT_ALPHA = 0.01;
+export const DRIFT_ALPHA = 0.05;
 /** Interpolating between reference boots is preferred to one level per run only when it predicts them clearly better. */
 export const DRIFT_WORTH_IT = 0.9;
 

@@ -103,7 +103,7 @@ export interface SeriesDrift {
   readonly hostId: string;
   /** none: the host's overall reference level; per-run: each run's own; interpolated: the level nearest in time. */
   readonly model: 'none' | 'per-run' | 'interpolated';
-  /** One-sided p of the drift test on the reference boots (rank von Neumann); ≥ 0.01: none. */
+  /** One-sided p of the drift test on the reference boots (rank von Neumann); ≥ 0.05: none. */
   readonly driftP: number;
   /** Median |log residual| of a reference boot predicted from the others, per model (NaN: no drift, not computed). */
   readonly spread: { readonly none: number; readonly perRun: number; readonly interpolated: number };

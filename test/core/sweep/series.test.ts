@@ -170,8 +170,8 @@ describe('buildSeries', () => {
       for (const p of s.points) expect(p.adjusted).toBeCloseTo(p.raw as number, 9);
     }
     expect(falseSteps).toBeLessThanOrEqual(2);
-    // the drift test is at α = 1%
-    expect(adjustedSeries).toBeLessThanOrEqual(9);
+    // the drift test is at α = 5%
+    expect(adjustedSeries).toBeLessThanOrEqual(30);
   });
 
   it('a host 10% faster in the second run: one level per run (drift model per-run), no step at the run boundary', () => {
