@@ -6,7 +6,7 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { UserError } from '../core/errors.ts';
-import { parseCcacheStatsLog, REPRODUCIBLE_BUILD_ENV, type CcacheStats } from '../core/kernel-build.ts';
+import { CCACHE_SHARING_ENV, parseCcacheStatsLog, REPRODUCIBLE_BUILD_ENV, type CcacheStats } from '../core/kernel-build.ts';
 import { cacheDir } from './paths.ts';
 import { runCommand, startCommand, type CommandSpec } from './exec.ts';
 import { findExecutable } from './host.ts';
@@ -95,6 +95,7 @@ export function buildEnvVars(env: BuildEnvironment): Record<string, string> {
     LC_MESSAGES: 'C',
     ...(env.ccache
       ? {
+          ...CCACHE_SHARING_ENV,
           CCACHE_DIR: env.ccache.dir,
           // worktrees of all slots live below this dir: their objects hit the same cache entries
           CCACHE_BASEDIR: env.ccache.baseDir,

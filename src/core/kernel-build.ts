@@ -13,6 +13,17 @@ export const REPRODUCIBLE_BUILD_ENV: Readonly<Record<string, string>> = {
   KBUILD_BUILD_VERSION: '1',
 };
 
+// How ccache keys objects for every kbisect build, local or a Slurm job's:
+// hits across directories (build slots, worker directories, machines) need
+// it to ignore the directory (base_dir, set per build, makes the -I paths
+// relative; hash_dir=false keeps the cwd out of the hash when -g is on) and
+// to identify gcc by its bytes, not by the mtime of each machine's copy. One
+// keying everywhere also lets a local build's objects serve a build job.
+export const CCACHE_SHARING_ENV: Readonly<Record<string, string>> = {
+  CCACHE_NOHASHDIR: 'true',
+  CCACHE_COMPILERCHECK: 'content',
+};
+
 export interface CcacheStats {
   hits: number;
   misses: number;

@@ -4,6 +4,7 @@
 // commands print with --json (validated: the file comes from another machine).
 import { z } from 'zod';
 import type { KernelConfigSpec } from '../kernel-config.ts';
+import { CCACHE_SHARING_ENV } from '../kernel-build.ts';
 
 // How a worker starts kbisect: the single executable, or node and the bundle.
 export interface WorkerKbisect {
@@ -101,18 +102,14 @@ export interface BuildJobEnvironment {
 
 // Every build job: its kernel into the shared cache, its worktrees, O= dirs
 // and local ccache into <workerRoot>/<node>, ccache objects into the shared
-// remote storage. Hits across worker directories need ccache to ignore the
-// directory: base_dir (kbisect sets it to the work root) makes the -I paths
-// relative, hash_dir=false keeps the cwd out of the hash when -g is on, and
-// compiler_check=content identifies gcc by its bytes, not by the mtime of
-// each worker's own copy.
+// remote storage, keyed as every kbisect build keys them (CCACHE_SHARING_ENV:
+// hits across worker directories and with local builds).
 export function buildJobEnvironment(opts: { kernelCacheDir: string; workerRoot: string; ccacheRemoteStorage?: string }): BuildJobEnvironment {
   return {
     env: {
       KBISECT_KERNEL_CACHE_DIR: opts.kernelCacheDir,
       KBISECT_WORKER_ROOT: opts.workerRoot,
-      CCACHE_NOHASHDIR: 'true',
-      CCACHE_COMPILERCHECK: 'content',
+      ...CCACHE_SHARING_ENV,
       ...(opts.ccacheRemoteStorage === undefined ? {} : { CCACHE_REMOTE_STORAGE: opts.ccacheRemoteStorage }),
     },
     // sbatch copies the submitter's environment: its ccache dir is not this worker's
