@@ -172,7 +172,7 @@ ul.warn li{color:#ef6c00}
 <body><main>
 <h1><span class="badge ${badge}">${escapeHtml(result.outcome)}</span>${headline}</h1>
 <div class="meta">${culprit ? `${escapeHtml(culprit.author)} · ${escapeHtml(culprit.date)} · ` : ''}probability ${result.culprit ? `${(result.culprit.probability * 100).toFixed(1)}%` : result.range ? `${(result.range.probability * 100).toFixed(1)}% (range)` : 'n/a'} · host <span class="mono">${escapeHtml(host.fingerprint)}</span> · accelerator ${accelText}</div>
-<div class="summary"><div>${words.builds}<b>${result.builds}</b></div><div>${words.samples}<b>${result.boots}</b></div><div>steps<b>${result.steps.length}</b></div><div>wall time<b>${input.wallMs === null ? 'n/a' : `${(input.wallMs / 60000).toFixed(1)} min`}</b></div></div>
+<div class="summary"><div>${words.builds}<b>${result.builds}</b></div><div>${words.samples}<b>${result.boots}</b>${(result.referenceBoots ?? 0) > 0 ? `<span class="muted">${result.referenceBoots} reference</span>` : ''}</div><div>steps<b>${result.steps.length}</b></div><div>wall time<b>${input.wallMs === null ? 'n/a' : `${(input.wallMs / 60000).toFixed(1)} min`}</b></div></div>
 <h2>Change</h2>
 <table><tr><th></th><th>before</th><th>change [95% CI]</th><th>after</th><th>LKP-style</th></tr>
 ${changeRow('GOOD → BAD', result.change, input.bootsByCommit[good?.sha ?? ''] ?? [], input.bootsByCommit[bad?.sha ?? ''] ?? [])}

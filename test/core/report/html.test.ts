@@ -158,4 +158,10 @@ describe('renderReportHtml: host, accelerator and mode', () => {
     expect(html).toContain('<h2>Boots along the range</h2>');
     expect(html).toContain('<th>verdict</th><th>boots</th>');
   });
+
+  it('counts the reference boots among the boots, as the text report does', () => {
+    const input = fixtures.culprit;
+    expect(renderReportHtml({ ...input, result: { ...input.result, referenceBoots: 7 } })).toContain('<div>boots<b>31</b><span class="muted">7 reference</span></div>');
+    expect(renderReportHtml({ ...input, result: { ...input.result, referenceBoots: 0 } })).toContain('<div>boots<b>31</b></div>');
+  });
 });
