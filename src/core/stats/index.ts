@@ -9,3 +9,4 @@ export * from './welch.ts';
 export * from './sprt.ts';
 export * from './power.ts';
 export * from './rank-von-neumann.ts';
+export * from './variance-components.ts';

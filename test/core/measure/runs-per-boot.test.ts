@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { checkWarmup, decideRunsPerBoot, DEFAULT_BOOT_OVERHEAD_S, estimateBootOverheadS, type SampledBoot } from '../../../src/core/measure/runs-per-boot.ts';
+import { createRng, nextNormal } from '../../../src/core/rng.ts';
+
+// Endpoint boots on log scale: level per endpoint, σ between boots, σ within, first-run offset.
+function endpoints(seed: number, o: { boots: number; k: number; sdBetween: number; sdWithin: number; warmupOffset?: number; warmupSd?: number }): SampledBoot[][] {
+  const rng = createRng(seed);
+  return [1000, 900].map((base) =>
+    Array.from({ length: o.boots }, () => {
+      const level = Math.log(base) + o.sdBetween * nextNormal(rng);
+      const run = (): number => Math.exp(level + o.sdWithin * nextNormal(rng));
+      const warmup = Math.exp(level + (o.warmupOffset ?? 0) + (o.warmupSd ?? o.sdWithin) * nextNormal(rng));
+      return { warmup: [warmup], runs: Array.from({ length: o.k }, run) };
+    }),
+  );
+}
+
+const shipped = { runsPerBoot: 5, warmupRuns: 1, runS: 5, bootOverheadS: 11, minEffect: 0.05 };
+
+describe('decideRunsPerBoot', () => {
+  it("takes one run per boot where boots dominate (the issue's TCG host: σ_b 0.08, σ_w 0.03)", () => {
+    const d = decideRunsPerBoot({ ...shipped, endpoints: endpoints(1, { boots: 6, k: 5, sdBetween: 0.08, sdWithin: 0.03 }) });
+    expect(d.runsPerBoot).toBe(1);
+    expect(d.optimum).toBeLessThan(1.5);
+    expect(d.boots).toEqual([6, 6]);
+    expect(d.reason).toMatch(/^1 run\(s\) per boot \(cap 5\)/);
+  });
+
+  it('keeps the cap where runs dominate', () => {
+    const d = decideRunsPerBoot({ ...shipped, endpoints: endpoints(2, { boots: 8, k: 5, sdBetween: 0.002, sdWithin: 0.06 }) });
+    expect(d.runsPerBoot).toBe(5);
+  });
+
+  it('never asks for more runs than the profile', () => {
+    const d = decideRunsPerBoot({ ...shipped, runsPerBoot: 3, endpoints: endpoints(3, { boots: 8, k: 3, sdBetween: 0, sdWithin: 0.06 }) });
+    expect(d.runsPerBoot).toBe(3);
+  });
+
+  it('drops the warm-up on a quiet host whose first run is like the others', () => {
+    const d = decideRunsPerBoot({ ...shipped, endpoints: endpoints(4, { boots: 6, k: 5, sdBetween: 0.08, sdWithin: 0.01 }) });
+    expect(d.warmupRuns).toBe(0);
+    expect(d.warmup?.needed).toBe(false);
+    expect(d.reason).toMatch(/dropped the warm-up/);
+  });
+
+  it.each([
+    ['is off by −10%', { warmupOffset: Math.log(0.9) }],
+    ['spreads 5× more than a run', { warmupSd: 0.05 }],
+  ])('keeps the warm-up when the first run %s', (_, extra) => {
+    const d = decideRunsPerBoot({ ...shipped, endpoints: endpoints(5, { boots: 6, k: 5, sdBetween: 0.08, sdWithin: 0.01, ...extra }) });
+    expect(d.warmupRuns).toBe(1);
+    expect(d.warmup?.needed).toBe(true);
+    expect(d.reason).toMatch(/kept the 1 warm-up/);
+  });
+
+  it('keeps the warm-up when the host is too noisy to show the first run harmless', () => {
+    const d = decideRunsPerBoot({ ...shipped, endpoints: endpoints(6, { boots: 6, k: 5, sdBetween: 0.08, sdWithin: 0.05 }) });
+    expect(d.warmupRuns).toBe(1);
+  });
+
+  it("keeps the profile's settings with one boot per endpoint, or one run per boot", () => {
+    for (const e of [endpoints(7, { boots: 1, k: 5, sdBetween: 0.08, sdWithin: 0.03 }), endpoints(7, { boots: 6, k: 1, sdBetween: 0.08, sdWithin: 0.03 })]) {
+      const d = decideRunsPerBoot({ ...shipped, endpoints: e });
+      expect([d.runsPerBoot, d.warmupRuns, d.optimum, d.sdBetween]).toEqual([5, 1, null, null]);
+      expect(d.reason).toMatch(/kept the profile's 5 run\(s\) per boot/);
+    }
+    expect(decideRunsPerBoot({ ...shipped, endpoints: [] }).runsPerBoot).toBe(5);
+  });
+
+  it('is NaN-free JSON when every run is identical', () => {
+    const same = [0, 1].map(() => Array.from({ length: 4 }, () => ({ warmup: [100], runs: [100, 100, 100, 100, 100] })));
+    const d = decideRunsPerBoot({ ...shipped, endpoints: same });
+    const text = JSON.stringify(d);
+    expect(text).not.toMatch(/NaN|Infinity/);
+    expect(JSON.parse(text)).toEqual(d);
+    expect(d.runsPerBoot).toBe(5);
+  });
+
+  it('ignores boots with non-positive or non-finite runs', () => {
+    const e = endpoints(8, { boots: 6, k: 5, sdBetween: 0.08, sdWithin: 0.03 });
+    e[0]?.push({ warmup: [1], runs: [0, -1, Number.NaN] });
+    const d = decideRunsPerBoot({ ...shipped, endpoints: e });
+    expect(d.boots).toEqual([6, 6]);
+    expect(JSON.stringify(d)).not.toMatch(/NaN/);
+  });
+});
+
+describe('checkWarmup', () => {
+  it('needs three boots with a warm-up', () => {
+    const boots = [{ warmup: [100], runs: [100, 101] }, { warmup: [], runs: [100, 101] }, { warmup: [99], runs: [100, 101] }];
+    expect(checkWarmup(boots, { varWithin: 1e-4, dfWithin: 3 }, 0.05)).toBeNull();
+  });
+});
+
+describe('estimateBootOverheadS', () => {
+  it('is the median gap between successive boots of one commit, less their netperf time', () => {
+    const t0 = Date.parse('2026-11-30T06:00:00Z');
+    const boots = [
+      { commit: 'a', atMs: t0 },
+      { commit: 'a', atMs: t0 + 40_000 },
+      { commit: 'a', atMs: t0 + 81_000 },
+      // a build came between: not a boot's gap
+      { commit: 'b', atMs: t0 + 900_000 },
+      { commit: 'b', atMs: t0 + 942_000 },
+    ];
+    expect(estimateBootOverheadS(boots, 30)).toBe(11);
+    expect(estimateBootOverheadS([], 30)).toBe(DEFAULT_BOOT_OVERHEAD_S);
+  });
+});
