@@ -14,7 +14,7 @@
 // a boot costs its recorded overhead (everything but netperf) plus
 // (warm-up + k) runs.
 //
-//   npm run bench:trace -- [--trace bench/trace/loaded-udelay6.json] [--seeds 200] [--json]
+//   npm run bench:trace -- [--trace bench/trace/loaded-udelay6.json] [--seeds 200] [--step -0.3] [--json]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,15 +26,18 @@ import { runKbisect } from './sim/run-kbisect.ts';
 import { runPinpointStyle } from './sim/pinpoint-style.ts';
 import { aggregate, type BenchRow, type MethodName } from './sim/report.ts';
 import type { MethodOutcome } from './sim/outcome.ts';
-import { createTraceHost } from './trace/host.ts';
+import { createAdaptiveHost, createFixedHost } from './trace/adaptive.ts';
+import type { RunsPerBootDecision } from '../src/core/measure/runs-per-boot.ts';
 import { describeTrace, type TraceFacts } from './trace/facts.ts';
-import { parseTrace, type Trace } from './trace/trace.ts';
+import { addStep, parseTrace, type Trace } from './trace/trace.ts';
 
 const { values: opts } = parseArgs({
   options: {
     trace: { type: 'string', default: join(process.cwd(), 'bench', 'trace', 'loaded-udelay6.json') },
     seeds: { type: 'string', default: '200' },
     json: { type: 'boolean', default: false },
+    // a synthetic relative step on the culprit and after (-0.3: 30% slower), for a trace whose own step is not visible
+    step: { type: 'string' },
   },
 });
 
@@ -44,13 +47,17 @@ const { values: opts } = parseArgs({
 const APP_PROFILE_DEFAULTS = { minEffect: 0.05, maxBoots: 12, referenceEvery: 2 };
 
 export interface TraceRow extends BenchRow {
-  readonly runsPerBoot: number;
+  /** Judged runs per boot; 'auto': the profile's until the decision (sampling.adaptive), then the decided number. */
+  readonly runsPerBoot: number | 'auto';
   /** Modelled wall time of one bisection's boots, seconds (builds not included). */
   readonly meanWallS: number;
   /** Share of draws that re-used a recorded boot already drawn in the same replay. */
   readonly redrawRate: number;
   /** Share of replays that named no culprit (kbisect: "no confirmed regression"). */
   readonly noClaimRate: number;
+  /** auto only: mean runs per boot and share of replays that dropped the warm-up, after the decision. */
+  readonly decidedRuns?: number;
+  readonly warmupDropRate?: number;
 }
 
 function historyOf(trace: Trace, runsPerBoot: number): History {
@@ -65,15 +72,22 @@ function historyOf(trace: Trace, runsPerBoot: number): History {
   };
 }
 
-function replay(trace: Trace, facts: TraceFacts, method: MethodName, runsPerBoot: number, seeds: number): TraceRow {
-  const history = historyOf(trace, runsPerBoot);
+function replay(trace: Trace, facts: TraceFacts, method: MethodName, runsPerBoot: number | 'auto', seeds: number): TraceRow {
+  const k = runsPerBoot === 'auto' ? trace.run.runsPerBoot : runsPerBoot;
+  const history = historyOf(trace, k);
   const { config } = resolveBisectConfig({}, false, true, APP_PROFILE_DEFAULTS);
   const runs: { history: History; outcome: MethodOutcome }[] = [];
+  const decisions: RunsPerBootDecision[] = [];
   let draws = 0;
   let redraws = 0;
+  let wallS = 0;
   for (let seed = 1; seed <= seeds; seed++) {
-    const rng = createRng(seed * 7919 + runsPerBoot);
-    const host = createTraceHost(trace, runsPerBoot, rng);
+    // auto replays draw as the fixed 5-run rows do (same seed, same clock): only the runs taken differ
+    const rng = createRng(seed * 7919 + k);
+    const host =
+      runsPerBoot === 'auto'
+        ? createAdaptiveHost(trace, rng, { overheadS: facts.overheadS, minEffect: APP_PROFILE_DEFAULTS.minEffect })
+        : createFixedHost(trace, runsPerBoot, rng, facts.overheadS);
     const outcome =
       method === 'kbisect'
         ? runKbisect(history, { ...config, seed }, rng, host)
@@ -83,55 +97,84 @@ function replay(trace: Trace, facts: TraceFacts, method: MethodName, runsPerBoot
     runs.push({ history, outcome });
     draws += outcome.boots;
     redraws += host.redraws();
+    wallS += host.wallS();
+    const d = host.decision();
+    if (d !== null) decisions.push(d);
   }
   const row = aggregate(trace.profile, method, trace.commits.length, facts.stepSigmas, runs);
-  const bootWallS = facts.overheadS + (trace.run.warmupRuns + runsPerBoot) * trace.run.seconds;
   const noClaimRate = runs.filter((r) => r.outcome.claim === null).length / runs.length;
-  return { ...row, runsPerBoot, meanWallS: row.meanBoots * bootWallS, redrawRate: draws === 0 ? 0 : redraws / draws, noClaimRate };
+  const auto =
+    runsPerBoot === 'auto' && decisions.length > 0
+      ? {
+          decidedRuns: decisions.reduce((a, d) => a + d.runsPerBoot, 0) / decisions.length,
+          warmupDropRate: decisions.filter((d) => d.warmupRuns < trace.run.warmupRuns).length / decisions.length,
+        }
+      : {};
+  return { ...row, runsPerBoot, meanWallS: wallS / seeds, redrawRate: draws === 0 ? 0 : redraws / draws, noClaimRate, ...auto };
 }
 
 function pad(text: string, width: number): string {
   return text.length >= width ? text : ' '.repeat(width - text.length) + text;
 }
 
-function formatRows(rows: readonly TraceRow[]): string {
-  const head = `  ${'method'.padEnd(17)}${pad('runs/boot', 10)}${pad('accuracy', 9)}${pad('boots', 8)}${pad('p95', 6)}${pad('calib', 7)}${pad('verify', 7)}${pad('refs', 6)}${pad('builds', 8)}${pad('wall', 10)}${pad('conf.wrong', 11)}${pad('no claim', 9)}${pad('redrawn', 9)}`;
+function formatRows(rows: readonly TraceRow[], reference: TraceRow | undefined): string {
+  const head = `  ${'method'.padEnd(17)}${pad('runs/boot', 10)}${pad('accuracy', 9)}${pad('boots', 8)}${pad('p95', 6)}${pad('calib', 7)}${pad('verify', 7)}${pad('refs', 6)}${pad('builds', 8)}${pad('wall s', 9)}${pad('÷wall', 7)}${pad('conf.wrong', 11)}${pad('no claim', 9)}${pad('redrawn', 9)}`;
   const opt = (v: number | null): string => (v === null ? '-' : v.toFixed(1));
-  const lines = rows.map(
-    (r) =>
-      `  ${r.method.padEnd(17)}${pad(String(r.runsPerBoot), 10)}${pad(`${(r.accuracy * 100).toFixed(1)}%`, 9)}${pad(r.meanBoots.toFixed(1), 8)}${pad(r.p95Boots.toFixed(0), 6)}${pad(opt(r.meanCalibrationBoots), 7)}${pad(opt(r.meanVerificationBoots), 7)}${pad(opt(r.meanReferenceBoots), 6)}${pad(r.meanBuilds.toFixed(1), 8)}${pad(`${(r.meanWallS / 60).toFixed(1)} min`, 10)}${pad(`${(r.confidentWrongRate * 100).toFixed(1)}%`, 11)}${pad(`${(r.noClaimRate * 100).toFixed(0)}%`, 9)}${pad(`${(r.redrawRate * 100).toFixed(0)}%`, 9)}`,
-  );
+  const lines = rows.map((r) => {
+    const runs = r.runsPerBoot === 'auto' ? `auto→${r.decidedRuns?.toFixed(1) ?? '-'}` : String(r.runsPerBoot);
+    const gain = reference ? `${(reference.meanWallS / r.meanWallS).toFixed(2)}×` : '-';
+    return `  ${r.method.padEnd(17)}${pad(runs, 10)}${pad(`${(r.accuracy * 100).toFixed(1)}%`, 9)}${pad(r.meanBoots.toFixed(1), 8)}${pad(r.p95Boots.toFixed(0), 6)}${pad(opt(r.meanCalibrationBoots), 7)}${pad(opt(r.meanVerificationBoots), 7)}${pad(opt(r.meanReferenceBoots), 6)}${pad(r.meanBuilds.toFixed(1), 8)}${pad(r.meanWallS.toFixed(0), 9)}${pad(gain, 7)}${pad(`${(r.confidentWrongRate * 100).toFixed(1)}%`, 11)}${pad(`${(r.noClaimRate * 100).toFixed(0)}%`, 9)}${pad(`${(r.redrawRate * 100).toFixed(0)}%`, 9)}`;
+  });
   return [head, ...lines].join('\n');
 }
 
+// Same verdicts: accuracy and the share naming no culprit within 2 points (sampling error of 200 replays is ~1.5).
+function compareAuto(auto: TraceRow | undefined, full: TraceRow | undefined): string {
+  if (!auto || !full) return '';
+  const same = Math.abs(auto.accuracy - full.accuracy) <= 0.02 + 1e-9 && Math.abs(auto.noClaimRate - full.noClaimRate) <= 0.02 + 1e-9;
+  const gain = full.meanWallS / auto.meanWallS;
+  return (
+    `auto vs the profile's fixed ${full.runsPerBoot} runs: accuracy ${(auto.accuracy * 100).toFixed(1)}% vs ${(full.accuracy * 100).toFixed(1)}%, no claim ${(auto.noClaimRate * 100).toFixed(0)}% vs ${(full.noClaimRate * 100).toFixed(0)}% ` +
+    `(${same ? 'same verdicts' : 'NOT the same verdicts'}), wall ${auto.meanWallS.toFixed(0)} s vs ${full.meanWallS.toFixed(0)} s: ${gain.toFixed(2)}× less (${same && gain >= 2 ? 'meets' : 'misses'} the ≥ 2× target); ` +
+    `decided ${auto.decidedRuns?.toFixed(2) ?? '-'} runs/boot on average, warm-up dropped in ${((auto.warmupDropRate ?? 0) * 100).toFixed(0)}% of replays`
+  );
+}
+
 function main(): void {
-  const trace = parseTrace(JSON.parse(readFileSync(opts.trace, 'utf8')) as unknown);
+  const recorded = parseTrace(JSON.parse(readFileSync(opts.trace, 'utf8')) as unknown);
+  const step = opts.step === undefined ? null : Number(opts.step);
+  const trace = step === null ? recorded : addStep(recorded, step);
   const seeds = Number(opts.seeds);
   if (!Number.isInteger(seeds) || seeds < 1) throw new Error(`--seeds: expected an integer >= 1, got ${opts.seeds}`);
   const facts = describeTrace(trace);
   const rows: TraceRow[] = [];
   for (let k = 1; k <= trace.run.runsPerBoot; k++) rows.push(replay(trace, facts, 'kbisect', k, seeds));
+  rows.push(replay(trace, facts, 'kbisect', 'auto', seeds));
   rows.push(replay(trace, facts, 'pinpoint-style', trace.run.runsPerBoot, seeds));
   rows.push(replay(trace, facts, 'git-bisect-fixed', trace.run.runsPerBoot, seeds));
+  const wall = { overheadS: facts.overheadS, warmupRuns: trace.run.warmupRuns, runS: trace.run.seconds };
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ trace: { file: opts.trace, ...facts }, rows }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ trace: { file: opts.trace, syntheticStep: step, ...facts }, wallModel: wall, rows }, null, 2)}\n`);
     return;
   }
   const pinpoint = rows.find((r) => r.method === 'pinpoint-style');
   const full = rows.find((r) => r.method === 'kbisect' && r.runsPerBoot === trace.run.runsPerBoot);
+  const auto = rows.find((r) => r.method === 'kbisect' && r.runsPerBoot === 'auto');
   const best = [...rows].filter((r) => r.method === 'kbisect' && r.accuracy >= 0.99).sort((a, b) => a.meanWallS - b.meanWallS)[0];
   process.stdout.write(
     [
-      `kbisect trace benchmark: ${opts.trace}`,
+      `kbisect trace benchmark: ${opts.trace}${step === null ? '' : ` with a synthetic step of ${(step * 100).toFixed(0)}% on commits ${trace.answer}.. (every recorded run scaled)`}`,
       `recorded ${trace.recordedAt} on ${trace.host.cpus} CPUs, ${trace.host.qemu}: ${trace.commits.length} commits × ${trace.spec.bootsPerCommit} boots in randomized order, culprit at ${trace.answer} (udelay(${trace.spec.delayUs}) per packet)`,
       `each boot: ${trace.run.warmupRuns} warm-up + ${trace.run.runsPerBoot} runs of ${trace.run.seconds} s; measured overhead beyond netperf ${facts.overheadS.toFixed(1)} s a boot; ${facts.failedBoots} failed boot(s)`,
       `step GOOD side → BAD side: ${(facts.step * 100).toFixed(1)}% (${facts.stepSigmas.toFixed(1)} boot σ); log-scale SD between boots ${facts.sigmaBetween.toFixed(3)}, within a boot ${facts.sigmaWithin.toFixed(3)}`,
       `Cochran's two-stage optimum runs per boot k* = sqrt(c_boot/c_run · σ²_within/σ²_between) = ${facts.optimalRuns.toFixed(2)}`,
       `${seeds} seeded replays per row; a boot is drawn from its commit's recorded boots nearest in time first; redrawn = draws that re-used a boot already drawn;`,
-      'wall = boots × (overhead + (warm-up + runs) × run length), builds not included.',
+      `wall s = Σ over boots drawn of (${facts.overheadS.toFixed(1)} s overhead [the trace's median boot time less its netperf time] + (warm-up + runs) × ${trace.run.seconds} s [the trace's run length]), builds not included; ÷wall = the fixed ${trace.run.runsPerBoot}-run row's wall ÷ this row's.`,
+      `auto = sampling.adaptive: the profile's ${trace.run.warmupRuns} warm-up + ${trace.run.runsPerBoot} runs until each endpoint has 6 boots (or calibration ends), then the decided runs and warm-up.`,
       '',
-      formatRows(rows),
+      formatRows(rows, full),
       '',
+      compareAuto(auto, full),
       pinpoint && full ? `kbisect (${full.runsPerBoot} runs/boot) boots ÷ pinpoint-style boots: ${(full.meanBoots / pinpoint.meanBoots).toFixed(2)}×` : '',
       best && full ? `fastest kbisect setting at ≥ 99% accuracy: ${best.runsPerBoot} run(s)/boot, ${(full.meanWallS / best.meanWallS).toFixed(2)}× less boot wall time than ${full.runsPerBoot}` : 'no kbisect setting reached 99% accuracy on this trace',
     ].join('\n') + '\n',

@@ -7,11 +7,13 @@
 // in the order it happened. A recorded failed boot replays as a failed boot.
 import { nextUniform, type Rng } from '../../src/core/rng.ts';
 import type { BootOutcome, SimHost } from '../sim/history.ts';
-import type { Trace } from './trace.ts';
+import type { Trace, TraceBoot } from './trace.ts';
 
 export interface TraceHost extends SimHost {
   // draws that re-used a boot this replay had drawn before
   readonly redraws: () => number;
+  // the recorded boot the last draw replayed (null: none, or the commit was never recorded)
+  readonly lastDrawn: () => TraceBoot | null;
 }
 
 export function createTraceHost(trace: Trace, runsPerBoot: number, rng: Rng): TraceHost {
@@ -24,9 +26,12 @@ export function createTraceHost(trace: Trace, runsPerBoot: number, rng: Rng): Tr
   const draws = trace.commits.map(() => 0);
   let clock = nextUniform(rng) * span;
   let redraws = 0;
+  let last: TraceBoot | null = null;
   return {
     redraws: () => redraws,
+    lastDrawn: () => last,
     boot(index: number): BootOutcome {
+      last = null;
       const recorded = byCommit[index] ?? [];
       if (recorded.length === 0) return { kind: 'build-failed' };
       const used = drawn[index] as Set<number>;
@@ -48,6 +53,7 @@ export function createTraceHost(trace: Trace, runsPerBoot: number, rng: Rng): Tr
       used.add(best);
       clock = (clock + step) % span;
       const boot = trace.boots[best];
+      last = boot ?? null;
       if (boot === undefined || boot.failed !== undefined) return { kind: 'boot-failed' };
       return { kind: 'boot', runs: boot.runs.slice(0, runsPerBoot) };
     },

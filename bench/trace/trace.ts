@@ -46,3 +46,12 @@ export function parseTrace(raw: unknown): Trace {
   if (!r.success) throw new Error(`not a kbisect trace: ${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`);
   return r.data;
 }
+
+// The trace with a synthetic step: every run (warm-up too) of the culprit and
+// the commits after it scaled by 1 + step. The recorded noise, drift and
+// failures stay as they were; only the regression is made visible.
+export function addStep(trace: Trace, step: number): Trace {
+  if (!(step > -1 && Number.isFinite(step))) throw new Error(`--step: expected a relative change above -1 (such as -0.3), got ${step}`);
+  const scale = (v: number): number => v * (1 + step);
+  return { ...trace, boots: trace.boots.map((b) => (b.commit >= trace.answer ? { ...b, runs: b.runs.map(scale), warmup: b.warmup.map(scale) } : b)) };
+}

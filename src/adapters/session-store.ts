@@ -8,7 +8,7 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import { validateBisectConfig } from '../core/bisect/config.ts';
-import { eventsFileOf, parseLoggedEvent, parseSession, type BisectSession, type LoggedEvent } from '../core/session.ts';
+import { eventsFileOf, orderLogRecords, parseLogRecord, parseSession, type BisectSession, type LoggedEvent, type LoggedSampling } from '../core/session.ts';
 import { findGitCommonDir } from './git.ts';
 import { appendJsonl, exists, readJsonl, writeFileAtomic, type TornTail } from './store.ts';
 
@@ -73,6 +73,8 @@ function eventsPath(paths: SessionPaths, session: BisectSession): string {
 
 export interface EventsRead {
   events: LoggedEvent[];
+  // sampling.adaptive: the decided runs per boot, when made (its own line in the log)
+  sampling: LoggedSampling[];
   // a last line cut short by a crash: set aside at the next write
   warning: string | null;
 }
@@ -82,20 +84,23 @@ export async function readEvents(paths: SessionPaths, session: BisectSession): P
   const file = eventsPath(paths, session);
   const hint = `the log is damaged in the middle: fix or remove that line (a copy of the file keeps the rest), or ${RESET_HINT}`;
   const { records, truncatedTail } = await readJsonl(file, hint);
-  const events = records.map(({ line, value }) => {
-    const parsed = parseLoggedEvent(value);
+  const events: LoggedEvent[] = [];
+  const sampling: LoggedSampling[] = [];
+  for (const { line, value } of records) {
+    const parsed = parseLogRecord(value);
     if (!parsed.ok) throw new UserError(`${file}:${line}: not a kbisect event: ${parsed.problem}`, hint);
-    return parsed.value;
-  });
+    if (parsed.value.kind === 'sampling') sampling.push({ ...parsed.value, afterEvents: Math.min(parsed.value.afterEvents, events.length) });
+    else events.push(parsed.value);
+  }
   const warning =
     truncatedTail === null
       ? null
       : `${file}: its last line (${truncatedTail.length} bytes) was cut short by a crash; it is ignored and will be moved aside to ${file}.torn-* at the next write`;
-  return { events, warning };
+  return { events, sampling, warning };
 }
 
-// Appends one accepted event (the caller holds the lock); says where a torn tail went.
-export async function appendEvent(paths: SessionPaths, session: BisectSession, logged: LoggedEvent): Promise<TornTail | null> {
+// Appends one accepted event, or the sampling decision (the caller holds the lock); says where a torn tail went.
+export async function appendEvent(paths: SessionPaths, session: BisectSession, logged: LoggedEvent | LoggedSampling): Promise<TornTail | null> {
   return (await appendJsonl(eventsPath(paths, session), logged)).tornTail;
 }
 
@@ -122,9 +127,14 @@ export async function archiveSession(paths: SessionPaths): Promise<string | null
 // Replaces the session and its whole log at once (replay): the new log is
 // written in full under a new name, then session.json, which names it, is
 // swapped in atomically; a crash leaves either the old bisection or the new.
-export async function replaceSession(paths: SessionPaths, session: BisectSession, events: readonly LoggedEvent[]): Promise<{ archived: string | null }> {
+export async function replaceSession(
+  paths: SessionPaths,
+  session: BisectSession,
+  events: readonly LoggedEvent[],
+  sampling: readonly LoggedSampling[] = [],
+): Promise<{ archived: string | null }> {
   const newEvents = `events-${Date.now().toString(36)}${process.pid.toString(36)}.jsonl`;
-  await writeFileAtomic(join(paths.dir, newEvents), events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  await writeFileAtomic(join(paths.dir, newEvents), orderLogRecords(events, sampling).map((e) => `${JSON.stringify(e)}\n`).join(''));
   const old = (await exists(paths.session)) ? await readFile(paths.session, 'utf8') : null;
   const previous = old === null ? [] : (await readdir(paths.dir)).filter((n) => /^events.*\.jsonl(\.torn-.*)?$/.test(n) && n !== newEvents);
   await writeSession(paths, { ...session, eventsFile: newEvents });

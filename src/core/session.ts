@@ -148,6 +148,54 @@ export function hostOfBoots(events: readonly LoggedEvent[]): { host: string; acc
   return null;
 }
 
+// sampling.adaptive: the runs per boot and warm-up decided from the endpoint
+// boots (core/measure/runs-per-boot.ts), its own line in the events log, the
+// first time it is made. A resumed or replayed session reads it back rather
+// than deciding again, so that its boots are measured alike. `afterEvents`:
+// how many events were logged before it (it applies to the boots after them).
+const nonNegative = z.number().refine((v) => Number.isFinite(v) && v >= 0, 'expected a finite number ≥ 0');
+export const samplingDecisionSchema = z.object({
+  version: z.literal(1),
+  runsPerBoot: z.number().int().min(1).max(1000),
+  warmupRuns: z.number().int().min(0).max(100),
+  summarySd: z.array(nonNegative).max(1000),
+  optimum: nonNegative.nullable(),
+  sdWithin: nonNegative.nullable(),
+  sdBetween: nonNegative.nullable(),
+  dfWithin: z.number().int().min(0),
+  dfBetween: z.number().int().min(0),
+  bootOverheadS: nonNegative,
+  runS: nonNegative,
+  warmup: z
+    .object({
+      offset: finite,
+      ci: z.tuple([finite, finite]),
+      margin: nonNegative,
+      spreadP: nonNegative,
+      boots: z.number().int().min(0),
+      needed: z.boolean(),
+    })
+    .nullable(),
+  boots: z.tuple([z.number().int().min(0), z.number().int().min(0)]),
+  reason: z.string().max(2000),
+});
+export const loggedSamplingSchema = z.object({ kind: z.literal('sampling'), at: z.string(), afterEvents: z.number().int().min(0), decision: samplingDecisionSchema });
+export type LoggedSampling = z.infer<typeof loggedSamplingSchema>;
+
+// One line of an events log: an engine event, or the sampling decision.
+export type LogRecord = LoggedEvent | LoggedSampling;
+
+// The records of a log in the order they were appended: each sampling decision after the events it followed.
+export function orderLogRecords(events: readonly LoggedEvent[], sampling: readonly LoggedSampling[]): LogRecord[] {
+  const out: LogRecord[] = [];
+  const pending = [...sampling].sort((a, b) => a.afterEvents - b.afterEvents);
+  events.forEach((e, i) => {
+    while (pending.length > 0 && (pending[0] as LoggedSampling).afterEvents <= i) out.push(pending.shift() as LoggedSampling);
+    out.push(e);
+  });
+  return [...out, ...pending];
+}
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
 // The first few problems on one line, the way every kbisect input error reads.
@@ -166,6 +214,12 @@ export function parseSession(raw: unknown): Parsed<BisectSession> {
 // Validates one record of an events log.
 export function parseLoggedEvent(raw: unknown): Parsed<LoggedEvent> {
   return firstProblems(checkSchema(loggedEventSchema, raw) as Checked<LoggedEvent>);
+}
+
+// Validates one record of an events log that may be a sampling decision.
+export function parseLogRecord(raw: unknown): Parsed<LogRecord> {
+  if (typeof raw === 'object' && raw !== null && (raw as { kind?: unknown }).kind === 'sampling') return firstProblems(checkSchema(loggedSamplingSchema, raw));
+  return parseLoggedEvent(raw);
 }
 
 // The events file a session's log lives in (sessions before replays were atomic used one name).

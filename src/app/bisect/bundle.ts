@@ -36,7 +36,7 @@ import { decodeTar, encodeTar } from '../../core/bundle/tar.ts';
 import { renderReportHtml } from '../../core/report/html.ts';
 import { formatReportText } from '../../core/report/text.ts';
 import type { ReportInput } from '../../core/report/types.ts';
-import type { BisectSession, LoggedEvent } from '../../core/session.ts';
+import { orderLogRecords, type BisectSession, type LoggedEvent, type LoggedSampling } from '../../core/session.ts';
 import { findHostFacts, findKernelEvidence, gunzipBundle, gzipBundle, readGzipFile, sha256OfBytes, writeBundleFile } from '../../adapters/bundle.ts';
 import { sessionPaths } from '../../adapters/session-store.ts';
 import { version } from '../../version.ts';
@@ -100,7 +100,7 @@ export async function prepareEvidenceBundle(repo: string, now: Date = new Date()
   const members = assembleMembers({
     readme: composeReadme({ createdAt, kbisectVersion: version, mode: session.mode, repo: session.repo, range: `${session.goodRev}..${session.badRev}` }),
     sessionText: `${JSON.stringify(session, null, 2)}\n`,
-    eventsText: log.events.map((e) => `${JSON.stringify(e)}\n`).join(''),
+    eventsText: orderLogRecords(log.events, log.sampling).map((e) => `${JSON.stringify(e)}\n`).join(''),
     profileYaml: session.mode === 'kernel' ? session.profile.yaml : null,
     hosts,
     kernels,
@@ -145,6 +145,7 @@ interface OpenedBundle {
   texts: BundleTexts;
   session: BisectSession;
   events: LoggedEvent[];
+  sampling: LoggedSampling[];
 }
 
 
@@ -158,7 +159,7 @@ function parseBundle(tar: Uint8Array, file: string, limits: BundleLimits, bytes:
   } catch {
     throw new UserError(`${file}: ${MEMBER.session}: expected JSON, got text that does not parse`, BUNDLE_HINT);
   }
-  const { session, events } = validateLogRecords(
+  const { session, events, sampling } = validateLogRecords(
     { where: `${file}: ${MEMBER.session}`, value: sessionValue },
     parseJsonLines(texts.eventsText, `${file}: ${MEMBER.events}`, BUNDLE_HINT).map(({ line, value }) => ({ where: `${file}: ${MEMBER.events}:${line}`, value })),
     { empty: `${file}: ${MEMBER.session}`, hint: BUNDLE_HINT },
@@ -168,7 +169,7 @@ function parseBundle(tar: Uint8Array, file: string, limits: BundleLimits, bytes:
   // the engine must accept every event before anything is shown
   replayEvents(session, events, `${file}: ${MEMBER.events}`);
   const info: BundleInfo = { file, setSha256: manifest.setSha256, createdAt: manifest.createdAt, kbisectVersion: manifest.kbisectVersion, members: members.length, bytes, hosts: texts.hosts, kernels: texts.kernels };
-  return { info, manifest, texts, session, events };
+  return { info, manifest, texts, session, events, sampling };
 }
 
 // Reads and verifies a bundle file within the caps (tests pass smaller ones).
@@ -230,6 +231,6 @@ export async function replayFromBundle(repo: string, file: string, opts: ReplayO
       : same
         ? `same verdict as the bundle records: ${describeVerdict(replayed)}`
         : `the samples give ${describeVerdict(replayed)}, but the bundle (kbisect ${b.manifest.kbisectVersion}) records ${describeVerdict(recorded)}`;
-  const restored = await restoreSession(repo, b.session, b.events, file);
+  const restored = await restoreSession(repo, b.session, b.events, file, b.sampling);
   return { ...restored, bundle: b.info, verdict: { recorded, replayed, same, text } };
 }

@@ -9,6 +9,8 @@ import type { EventDetail, MeasuredSession } from '../../core/session.ts';
 import { createBuildPool, type BuildPool } from '../build.ts';
 import { measureKernel } from '../measure.ts';
 import { parseProfileText } from '../profiles.ts';
+import { sessionPaths, sessionPathsIn } from '../../adapters/session-store.ts';
+import { createSamplingPlanner, type SamplingPlanner } from './adaptive-sampling.ts';
 import type { Stage, StageOptions } from './stage.ts';
 
 function sessionProfile(session: Extract<MeasuredSession, { mode: 'kernel' }>): Profile {
@@ -41,6 +43,13 @@ export function createKernelStage(session: Extract<MeasuredSession, { mode: 'ker
   };
   const bootsDone = new Map<string, number>();
   const warned = new Set<string>();
+  // sampling.adaptive reads and appends the session log; a fixed profile never touches it
+  let planner: SamplingPlanner | null = null;
+  const samplingFor = async (sha: string): Promise<Profile> => {
+    if (profile.sampling.adaptive !== true) return profile;
+    planner ??= createSamplingPlanner(session, profile, opts.sessionDir === undefined ? await sessionPaths(session.repo) : sessionPathsIn(opts.sessionDir), opts.onNote);
+    return { ...profile, sampling: await planner.samplingFor(sha) };
+  };
   return {
     prefetch(sha) {
       if (slots > 1) void ensureBuilt(sha);
@@ -100,7 +109,7 @@ export function createKernelStage(session: Extract<MeasuredSession, { mode: 'ker
     try {
       await measureKernel({
         kernel: { bzImage: built.bzImage, vmlinux: built.vmlinux, imageHash: built.imageHash, configHash: built.configHash },
-        profile,
+        profile: await samplingFor(sha),
         boots,
         accel: session.accel,
         onProgress,

@@ -5,7 +5,7 @@ import { InterruptedError, UserError } from '../../core/errors.ts';
 import { apply, nextActions, replay } from '../../core/bisect/index.ts';
 import { engineInput } from '../../core/bisect/report-input.ts';
 import type { BisectEvent, BisectState } from '../../core/bisect/types.ts';
-import { hostOfBoots, type BisectSession, type EventDetail, type LoggedEvent } from '../../core/session.ts';
+import { hostOfBoots, type BisectSession, type EventDetail, type LoggedEvent, type LoggedSampling } from '../../core/session.ts';
 import { isShuttingDown } from '../../adapters/cleanup.ts';
 import { appendEvent, readEvents, requireSession, type SessionPaths } from '../../adapters/session-store.ts';
 
@@ -14,15 +14,17 @@ export interface EventLog {
   session: BisectSession;
   state: BisectState;
   events: LoggedEvent[];
+  // sampling.adaptive: the logged decision(s) on runs per boot (the first one counts)
+  sampling: LoggedSampling[];
   warnings: string[];
 }
 
 // The session, its events, and the engine state they replay to.
 export async function openEventLog(paths: SessionPaths): Promise<EventLog> {
   const session = await requireSession(paths);
-  const { events, warning } = await readEvents(paths, session);
+  const { events, sampling, warning } = await readEvents(paths, session);
   const state = replayEvents(session, events, paths);
-  return { paths, session, state, events, warnings: warning ? [warning] : [] };
+  return { paths, session, state, events, sampling, warnings: warning ? [warning] : [] };
 }
 
 // Replays a log; an event the engine refuses names its place in the log.

@@ -8,7 +8,7 @@ import { UserError } from '../../core/errors.ts';
 import { validateBisectConfig } from '../../core/bisect/config.ts';
 import { parseConfigFragment } from '../../core/kernel-config.ts';
 import { validateToolchain } from '../../core/kernel-build.ts';
-import { parseLoggedEvent, parseSession, type BisectSession, type LoggedEvent } from '../../core/session.ts';
+import { parseLogRecord, parseSession, type BisectSession, type LoggedEvent, type LoggedSampling } from '../../core/session.ts';
 import { resolveRevision } from '../../adapters/git.ts';
 import { acquireLock } from '../../adapters/lock.ts';
 import { replaceSession, sessionPaths } from '../../adapters/session-store.ts';
@@ -28,7 +28,7 @@ export interface ReplayOptions {
   toolchain?: string;
 }
 
-async function readLogFile(file: string): Promise<{ session: BisectSession; events: LoggedEvent[] }> {
+async function readLogFile(file: string): Promise<{ session: BisectSession; events: LoggedEvent[]; sampling: LoggedSampling[] }> {
   let size: number;
   try {
     size = (await stat(file)).size;
@@ -59,7 +59,7 @@ export function validateLogRecords(
   rawSession: { where: string; value: unknown } | undefined,
   rawEvents: readonly { where: string; value: unknown }[],
   opts: { empty: string; hint: string },
-): { session: BisectSession; events: LoggedEvent[] } {
+): { session: BisectSession; events: LoggedEvent[]; sampling: LoggedSampling[] } {
   const parsed = parseSession(rawSession?.value);
   if (!rawSession || !parsed.ok) throw new UserError(`${rawSession?.where ?? opts.empty}: expected the session of a kbisect log, ${rawSession ? `but ${parsed.ok ? '' : parsed.problem}` : 'got an empty file'}`, opts.hint);
   const { eventsFile: _ignored, ...session } = parsed.value;
@@ -67,12 +67,15 @@ export function validateLogRecords(
     const { errors } = validateBisectConfig(session.config);
     if (errors.length > 0) throw new UserError(`${rawSession.where}: config: ${errors.join('; ')}`, opts.hint);
   }
-  const events = rawEvents.map(({ where, value }) => {
-    const e = parseLoggedEvent(value);
+  const events: LoggedEvent[] = [];
+  const sampling: LoggedSampling[] = [];
+  for (const { where, value } of rawEvents) {
+    const e = parseLogRecord(value);
     if (!e.ok) throw new UserError(`${where}: not a kbisect event: ${e.problem}`, opts.hint);
-    return e.value;
-  });
-  return { session: session as BisectSession, events };
+    if (e.value.kind === 'sampling') sampling.push({ ...e.value, afterEvents: Math.min(e.value.afterEvents, events.length) });
+    else events.push(e.value);
+  }
+  return { session: session as BisectSession, events, sampling };
 }
 
 // Refuses code from the log that the user has not agreed to run.
@@ -107,13 +110,19 @@ export function checkConsent(file: string, session: BisectSession, opts: ReplayO
 
 // Restores a bisection from a `kbisect log` file, replacing the current one (which is archived).
 export async function replayLog(repo: string, file: string, opts: ReplayOptions = {}): Promise<StatusReport & { archived: string | null }> {
-  const { session: fromLog, events } = await readLogFile(file);
+  const { session: fromLog, events, sampling } = await readLogFile(file);
   checkConsent(file, fromLog, opts);
-  return restoreSession(repo, fromLog, events, file);
+  return restoreSession(repo, fromLog, events, file, sampling);
 }
 
 // Makes a validated, consented log the repository's bisection (the switch is atomic; the old one is archived).
-export async function restoreSession(repo: string, fromLog: BisectSession, events: readonly LoggedEvent[], file: string): Promise<StatusReport & { archived: string | null }> {
+export async function restoreSession(
+  repo: string,
+  fromLog: BisectSession,
+  events: readonly LoggedEvent[],
+  file: string,
+  sampling: readonly LoggedSampling[] = [],
+): Promise<StatusReport & { archived: string | null }> {
   const session: BisectSession = { ...fromLog, repo: resolve(repo) };
   const paths = await sessionPaths(repo);
   const lock = await acquireLock(paths.lock, 'kbisect replay');
@@ -124,7 +133,7 @@ export async function restoreSession(repo: string, fromLog: BisectSession, event
     }
     // every event must be one the engine accepts, before anything is written
     replayEvents(session, events, file);
-    ({ archived } = await replaceSession(paths, session, events));
+    ({ archived } = await replaceSession(paths, session, events, sampling));
   } finally {
     await lock.release();
   }

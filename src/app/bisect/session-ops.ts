@@ -4,7 +4,7 @@ import { nextActions, posteriorTable, summarize } from '../../core/bisect/index.
 import { buildReportInput } from '../../core/bisect/report-input.ts';
 import type { Action, BisectEvent, BisectResult, PosteriorRow } from '../../core/bisect/types.ts';
 import type { ReportInput } from '../../core/report/types.ts';
-import type { BisectSession } from '../../core/session.ts';
+import { orderLogRecords, type BisectSession } from '../../core/session.ts';
 import { resolveRevision } from '../../adapters/git.ts';
 import { acquireLock } from '../../adapters/lock.ts';
 import { archiveSession, readEvents, requireSession, sessionPaths } from '../../adapters/session-store.ts';
@@ -64,9 +64,9 @@ export async function markCommit(repo: string, rawRev: string | undefined, as: '
 export async function exportLog(repo: string): Promise<string> {
   const paths = await sessionPaths(repo);
   const session = await requireSession(paths);
-  const { events } = await readEvents(paths, session);
+  const { events, sampling } = await readEvents(paths, session);
   const { eventsFile: _e, ...portable } = session;
-  return [portable, ...events].map((r) => JSON.stringify(r)).join('\n') + '\n';
+  return [portable, ...orderLogRecords(events, sampling)].map((r) => JSON.stringify(r)).join('\n') + '\n';
 }
 
 // Ends the bisection: its files move to the archive (even damaged ones); the

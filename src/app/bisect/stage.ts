@@ -32,6 +32,8 @@ export interface Stage {
 
 export interface StageOptions {
   jobs?: number;
+  // where the session files are (default: the repository's git dir); runBisection's own option, passed through
+  sessionDir?: string;
   onNote?: (text: string) => void;
   signal?: AbortSignal;
 }

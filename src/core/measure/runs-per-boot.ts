@@ -50,6 +50,12 @@ export interface RunsPerBootDecision {
   readonly version: 1;
   readonly runsPerBoot: number;
   readonly warmupRuns: number;
+  /**
+   * Log-scale SD between boots of what the engine judges, the median of a
+   * boot's first j runs, for j = 1..cap (measured on the endpoint boots;
+   * empty when they are too few).
+   */
+  readonly summarySd: readonly number[];
   /** Cochran's continuous optimum k*; null when it is not finite (boots do not differ) or not estimable. */
   readonly optimum: number | null;
   /** Log-scale SDs; null when the boots could not separate them. */
@@ -63,6 +69,18 @@ export interface RunsPerBootDecision {
   /** Boots of GOOD and BAD the decision used. */
   readonly boots: readonly [number, number];
   readonly reason: string;
+}
+
+// When to decide: once each endpoint has DECIDE_AFTER_BOOTS boots, or when
+// the engine first asks for another commit (calibration is over), whichever
+// comes first. Not at the end of calibration only: a calibration that finds
+// no change, or a small one, spends most of a session's boots on the
+// endpoints (96 a side at most), and those boots are where the time goes.
+// GOOD's and BAD's boots are interleaved, so both sides switch to the new
+// setting at about the same boot and their comparison stays like for like.
+export function isTimeToDecide(commitIndex: number, lastIndex: number, endpointBoots: readonly [number, number]): boolean {
+  if (commitIndex !== 0 && commitIndex !== lastIndex) return true;
+  return Math.min(endpointBoots[0], endpointBoots[1]) >= DECIDE_AFTER_BOOTS;
 }
 
 const positive = (b: SampledBoot): boolean => b.runs.length > 0 && b.runs.every((v) => Number.isFinite(v) && v > 0);
@@ -98,8 +116,12 @@ export function checkWarmup(boots: readonly SampledBoot[], within: { varWithin: 
 
 // Runs per boot and warm-up for the boots still to come, from the endpoint
 // boots so far: variance components by the nested ANOVA, then the integer k
-// in [1, runsPerBoot] of least variance per second (Cochran 1977, §10.6).
-// Never more than the profile asks for: the profile's runsPerBoot is a cap.
+// in [1, runsPerBoot] of least variance per second (Cochran 1977, §10.6);
+// and, as the engine judges a boot by the median of its runs, not their
+// mean, the least variance per second of that median measured on the same
+// boots (measureSummarySpread). The larger of the two: fewer runs only where
+// both the model and the boots themselves say they cost nothing. Never more
+// than the profile asks for: the profile's runsPerBoot is a cap.
 export function decideRunsPerBoot(input: RunsPerBootInput): RunsPerBootDecision {
   const logs = input.endpoints.map((boots) => boots.filter(positive).map((b) => b.runs.map(Math.log)));
   const used: [number, number] = [logs[0]?.length ?? 0, logs[1]?.length ?? 0];
@@ -108,6 +130,7 @@ export function decideRunsPerBoot(input: RunsPerBootInput): RunsPerBootDecision 
   if (components === null) {
     return {
       ...base,
+      summarySd: [],
       runsPerBoot: input.runsPerBoot,
       warmupRuns: input.warmupRuns,
       optimum: null,
@@ -124,7 +147,8 @@ export function decideRunsPerBoot(input: RunsPerBootInput): RunsPerBootDecision 
   const warmupRuns = warmup !== null && !warmup.needed ? 0 : input.warmupRuns;
   const costs = { varWithin, varBetween, bootCostS: input.bootOverheadS + warmupRuns * input.runS, runCostS: input.runS };
   const optimum = computeOptimalRunsPerBoot(costs);
-  const runsPerBoot = chooseRunsPerBoot(costs, input.runsPerBoot);
+  const summarySd = measureSummarySpread(input.endpoints, input.runsPerBoot, warmupRuns);
+  const runsPerBoot = Math.max(chooseRunsPerBoot(costs, input.runsPerBoot), chooseBySummary(summarySd, costs.bootCostS, input.runS));
   const sdW = Math.sqrt(varWithin);
   const sdB = Math.sqrt(varBetween);
   const why =
@@ -139,6 +163,7 @@ export function decideRunsPerBoot(input: RunsPerBootInput): RunsPerBootDecision 
     ...base,
     runsPerBoot,
     warmupRuns,
+    summarySd,
     optimum: Number.isFinite(optimum) ? optimum : null,
     sdWithin: sdW,
     sdBetween: sdB,
@@ -147,8 +172,53 @@ export function decideRunsPerBoot(input: RunsPerBootInput): RunsPerBootDecision 
     warmup,
     reason:
       `${runsPerBoot} run(s) per boot (cap ${input.runsPerBoot}): log SD between boots ${sdB.toFixed(3)}, within a boot ${sdW.toFixed(3)}, ` +
-      `boot ${costs.bootCostS.toFixed(1)} s, run ${input.runS.toFixed(1)} s, k* = ${Number.isFinite(optimum) ? optimum.toFixed(2) : '∞'}${why}`,
+      `boot ${costs.bootCostS.toFixed(1)} s, run ${input.runS.toFixed(1)} s, k* = ${Number.isFinite(optimum) ? optimum.toFixed(2) : '∞'}; ` +
+      `SD of a boot's median of 1..${summarySd.length} runs ${summarySd.length === 0 ? '-' : summarySd.map((v) => v.toFixed(3)).join(' ')}${why}`,
   };
+}
+
+// What fewer runs would have given, read off the endpoint boots themselves:
+// each boot's runs in the order taken (after `warmupRuns` warm-ups), the
+// median of its first j (the engine's boot value, core/bisect/state.ts), and
+// the SD of that between boots of one endpoint, pooled. Cochran's formula is
+// for a boot's mean under normal noise; the median of a few runs is what
+// makes a wild run (netperf under TCG on a loaded host shows runs 50% off
+// their boot) harmless, and a single run has no such protection. The same
+// boots serve every j, so the comparison between j is sharper than the
+// levels (common random numbers).
+export function measureSummarySpread(endpoints: readonly (readonly SampledBoot[])[], cap: number, warmupRuns: number): number[] {
+  const out: number[] = [];
+  for (let j = 1; j <= cap; j++) {
+    let ss = 0;
+    let df = 0;
+    for (const boots of endpoints) {
+      const values = boots
+        .filter(positive)
+        .map((b) => [...b.warmup.slice(Math.min(warmupRuns, b.warmup.length)), ...b.runs])
+        .filter((seq) => seq.length >= cap && seq.every((v) => v > 0))
+        .map((seq) => Math.log(median(seq.slice(0, j))));
+      if (values.length < 2) continue;
+      ss += variance(values) * (values.length - 1);
+      df += values.length - 1;
+    }
+    if (df === 0) return [];
+    out.push(Math.sqrt(ss / df));
+  }
+  return out;
+}
+
+// The j of least summary variance per second; 1 when nothing was measured (the ANOVA's choice then stands alone).
+function chooseBySummary(summarySd: readonly number[], bootCostS: number, runS: number): number {
+  let best = 1;
+  let bestCost = Number.POSITIVE_INFINITY;
+  summarySd.forEach((sd, i) => {
+    const cost = sd * sd * (bootCostS + (i + 1) * runS);
+    if (cost < bestCost * (1 - 1e-9)) {
+      best = i + 1;
+      bestCost = cost;
+    }
+  });
+  return best;
 }
 
 function fmt(logValue: number): string {

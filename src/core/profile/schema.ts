@@ -185,6 +185,13 @@ export const samplingSchema = z
     referenceEvery: intIn(0, 1000)
       .default(profileDefaults.sampling.referenceEvery)
       .meta({ description: 'bisecting: boot GOOD or BAD again after this many boots of other commits (0: never)' }),
+    adaptive: z
+      .boolean({ error: (issue) => `expected true or false, got ${describeValue(issue.input)}` })
+      .optional()
+      .meta({
+        description:
+          'bisecting kernels: once the endpoints have a few boots, take runsPerBoot as a cap and measure the boots after with the runs per boot (and warm-up) of least variance per second, from the variance components of those boots (false: always runsPerBoot)',
+      }),
   })
   .superRefine((raw, ctx) => {
     const { minBoots, maxBoots } = fieldsOf(raw);
@@ -194,7 +201,12 @@ export const samplingSchema = z
   }, EVERY_PROBLEM)
   // `sampling:` with nothing under it means the defaults
   .nullable()
-  .transform((s): ProfileSampling => s ?? { ...profileDefaults.sampling })
+  // adaptive: false is the default and leaves no key, so that the hash of every profile without it stays as it was
+  .transform((s): ProfileSampling => {
+    if (s === null) return { ...profileDefaults.sampling };
+    const { adaptive, ...fixed } = s;
+    return adaptive === true ? { ...fixed, adaptive: true } : fixed;
+  })
   .prefault({});
 
 // minEffect: a fraction (0.05) or a percentage ("5%"), strictly between 0 and 1.

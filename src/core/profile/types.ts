@@ -95,6 +95,10 @@ export interface ProfileSampling {
   // and judge each boot against the endpoint boots nearest in time, so that a
   // host whose speed drifts is not mistaken for a change (0: never)
   referenceEvery: number;
+  // bisecting kernels: runsPerBoot becomes a cap, and the runs per boot and
+  // warm-up of the boots after the first endpoint boots are chosen from their
+  // variance components (core/measure/runs-per-boot.ts); absent = false
+  adaptive?: true;
 }
 
 // qos: every QEMU process of a boot in a cgroup with a CPU quota, optionally a

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkWarmup, decideRunsPerBoot, DEFAULT_BOOT_OVERHEAD_S, estimateBootOverheadS, type SampledBoot } from '../../../src/core/measure/runs-per-boot.ts';
+import { checkWarmup, decideRunsPerBoot, measureSummarySpread, DEFAULT_BOOT_OVERHEAD_S, estimateBootOverheadS, type SampledBoot } from '../../../src/core/measure/runs-per-boot.ts';
 import { createRng, nextNormal } from '../../../src/core/rng.ts';
 
 // Endpoint boots on log scale: level per endpoint, σ between boots, σ within, first-run offset.
@@ -19,11 +19,34 @@ const shipped = { runsPerBoot: 5, warmupRuns: 1, runS: 5, bootOverheadS: 11, min
 
 describe('decideRunsPerBoot', () => {
   it("takes one run per boot where boots dominate (the issue's TCG host: σ_b 0.08, σ_w 0.03)", () => {
-    const d = decideRunsPerBoot({ ...shipped, endpoints: endpoints(1, { boots: 6, k: 5, sdBetween: 0.08, sdWithin: 0.03 }) });
-    expect(d.runsPerBoot).toBe(1);
+    const d = decideRunsPerBoot({ ...shipped, endpoints: endpoints(1, { boots: 12, k: 5, sdBetween: 0.08, sdWithin: 0.03 }) });
+    expect(d.runsPerBoot).toBeLessThanOrEqual(2);
     expect(d.optimum).toBeLessThan(1.5);
-    expect(d.boots).toEqual([6, 6]);
-    expect(d.reason).toMatch(/^1 run\(s\) per boot \(cap 5\)/);
+    expect(d.summarySd).toHaveLength(5);
+    expect(d.boots).toEqual([12, 12]);
+    expect(d.reason).toMatch(/^[12] run\(s\) per boot \(cap 5\)/);
+    // from 6 + 6 boots, over 100 seeds: mostly 1, never the cap
+    const ks = Array.from({ length: 100 }, (_, s) => decideRunsPerBoot({ ...shipped, endpoints: endpoints(100 + s, { boots: 6, k: 5, sdBetween: 0.08, sdWithin: 0.03 }) }).runsPerBoot);
+    expect(ks.filter((k) => k === 1).length).toBeGreaterThanOrEqual(70);
+    expect(Math.max(...ks)).toBeLessThan(5);
+  });
+
+  it('keeps three runs or more where one run in five is wild (a boot\'s median needs three to outvote it)', () => {
+    const rng = createRng(9);
+    const wild = [1000, 900].map((base) =>
+      Array.from({ length: 12 }, () => {
+        const level = Math.log(base) + 0.08 * nextNormal(rng);
+        const run = (i: number): number => Math.exp(level + 0.01 * nextNormal(rng) + (i % 5 === 0 ? Math.log(1.5) : 0));
+        // the wild run comes first in half the boots (as a run of any place could)
+        const runs = Array.from({ length: 5 }, (_, i) => run(i));
+        if (nextNormal(rng) > 0) runs.reverse();
+        return { warmup: [run(1)], runs };
+      }),
+    );
+    const d = decideRunsPerBoot({ ...shipped, endpoints: wild });
+    expect(d.runsPerBoot).toBeGreaterThanOrEqual(3);
+    // the median of one run carries the wild run whole; of three, it is outvoted
+    expect(d.summarySd[0]).toBeGreaterThan(2 * (d.summarySd[2] ?? 0));
   });
 
   it('keeps the cap where runs dominate', () => {
@@ -82,6 +105,21 @@ describe('decideRunsPerBoot', () => {
     const d = decideRunsPerBoot({ ...shipped, endpoints: e });
     expect(d.boots).toEqual([6, 6]);
     expect(JSON.stringify(d)).not.toMatch(/NaN/);
+  });
+});
+
+describe('measureSummarySpread', () => {
+  it("is the pooled SD of the median of a boot's first j runs; a dropped warm-up becomes the first run", () => {
+    // the first judged run is wild in half the boots; the median of three outvotes it
+    const boot = (first: number, warmup = 100): SampledBoot => ({ warmup: [warmup], runs: [first, 100, 100, 100] });
+    const sd = measureSummarySpread([[boot(150), boot(100), boot(150), boot(100)], [boot(100), boot(150)]], 4, 1);
+    const wild = Math.log(1.5);
+    // j = 1: values 0 or log 1.5 around each endpoint's mean; SS = 4·(wild/2)² + 2·(wild/2)², df = 3 + 1
+    expect(sd[0]).toBeCloseTo(Math.sqrt((6 * (wild / 2) ** 2) / 4), 12);
+    expect(sd.slice(2)).toEqual([0, 0]);
+    // without the warm-up, the (steady) warm-up run is the first judged run
+    expect(measureSummarySpread([[boot(150, 120), boot(100, 100)]], 4, 0)[0]).toBeCloseTo(Math.log(1.2) / Math.SQRT2, 12);
+    expect(measureSummarySpread([[boot(150)]], 4, 1)).toEqual([]);
   });
 });
 

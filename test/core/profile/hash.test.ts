@@ -158,6 +158,10 @@ const SAMPLING: Record<keyof ProfileSampling, Mutation<ProfileSampling>> = {
   minBoots: (s) => void (s.minBoots += 1),
   maxBoots: (s) => void (s.maxBoots += 1),
   referenceEvery: (s) => void (s.referenceEvery += 1),
+  adaptive: (s) => {
+    if (s.adaptive === true) delete s.adaptive;
+    else s.adaptive = true;
+  },
 };
 
 // every offload, switched the other way (set to false where it is unset or true)
@@ -210,6 +214,26 @@ describe('the content hash', () => {
     c.mutate(changed);
     expect(changed).not.toEqual(base);
     expect(hashProfile(changed)).not.toBe(baseHash);
+  });
+
+  it('sampling.adaptive: false is the default and hashes like a profile without it; adaptive: true does not', () => {
+    const doc = (adaptive?: unknown) => ({
+      schema: 1,
+      name: 'a',
+      topology: 'guest-to-host',
+      tests: [{ type: 'TCP_STREAM', durationS: 5 }],
+      sampling: { runsPerBoot: 5, ...(adaptive === undefined ? {} : { adaptive }) },
+      minEffect: 0.05,
+    });
+    const absent = validateProfile(doc(), 'a.yaml').profile as Profile;
+    const off = validateProfile(doc(false), 'a.yaml').profile as Profile;
+    const on = validateProfile(doc(true), 'a.yaml').profile as Profile;
+    expect(off.sampling).toEqual(absent.sampling);
+    expect('adaptive' in off.sampling).toBe(false);
+    expect(hashProfile(off)).toBe(hashProfile(absent));
+    expect(on.sampling.adaptive).toBe(true);
+    expect(hashProfile(on)).not.toBe(hashProfile(absent));
+    expect(validateProfile(doc('yes'), 'a.yaml').errors.join('\n')).toMatch(/sampling\.adaptive: expected true or false, got "yes"/);
   });
 
   it('ignores name and description (and only those)', () => {
