@@ -243,6 +243,18 @@ export async function writeSharedFile(dir: string, text: string, ext: string): P
   return path;
 }
 
+// Copies a file (a kernel image) once into the shared directory as dir/name,
+// the name made of its content's hash by the caller: a worker never sees half a copy.
+export async function copySharedFile(source: string, dir: string, name: string): Promise<string> {
+  const path = join(dir, name);
+  if (await isFile(path)) return path;
+  await mkdir(dir, { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await copyFile(source, tmp);
+  await rename(tmp, path);
+  return path;
+}
+
 async function isFile(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile();

@@ -9,7 +9,7 @@
 // the logged boots as its calibration (compareSamplesFor).
 import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { InterruptedError, UserError, assertNever } from '../core/errors.ts';
+import { InterruptedError, UserError } from '../core/errors.ts';
 import { applyCompareEvent, computeCompareLooks, createCompare, nextCompareAction } from '../core/compare/engine.ts';
 import { buildCompareReport, toCompareJson } from '../core/compare/report.ts';
 import type { CompareHeader } from '../core/compare/schema.ts';
@@ -22,10 +22,11 @@ import { isShuttingDown } from '../adapters/cleanup.ts';
 import { acquireLock } from '../adapters/lock.ts';
 import { sessionPaths } from '../adapters/session-store.ts';
 import { writeFileAtomic } from '../adapters/store.ts';
-import { createCommandStage } from './bisect/command-stage.ts';
-import { createKernelStage } from './bisect/kernel-stage.ts';
+import type { ExecutorKind } from '../core/host-config.ts';
+import { chooseExecutor, createMeasuringStage, summarizeExecutor, type Executor, type SlurmExecutorSummary } from './executor.ts';
 import type { BisectProgress, Stage, StageOptions } from './bisect/stage.ts';
 import { createImageStage } from './compare/image-stage.ts';
+import { createSlurmImageStage } from './compare/slurm-image-stage.ts';
 import {
   appendCompareEvent,
   archiveCompare,
@@ -52,6 +53,8 @@ export interface CompareOptions extends CompareRequest, StageOptions {
   seed?: number;
   /** Move the logged comparison aside and start over. */
   restart?: boolean;
+  /** Where the boots (and builds) run (default: host.yaml's executor, else local). */
+  executor?: ExecutorKind;
   onProgress?: (p: CompareProgress) => void;
 }
 
@@ -71,6 +74,8 @@ export interface CompareRun {
   dir: string;
   /** Where --restart moved the previous comparison. */
   archived: string | null;
+  /** With --executor slurm: the jobs of this comparison (every run of it). */
+  executor?: SlurmExecutorSummary;
 }
 
 // The settings options that must agree with the log, for the refusal message.
@@ -102,22 +107,14 @@ function settleSettings(header: CompareHeader | null, wanted: CompareSettings, g
   return header.settings;
 }
 
-function createStage(target: CompareTarget, opts: StageOptions): Promise<Stage> | Stage {
+// The stage for A and B where the executor says: images boot as they are, revisions are built first.
+function createCompareStage(target: CompareTarget, opts: StageOptions, executor: Executor, jobsDir: string): Promise<Stage> | Stage {
   const { session } = target;
-  if (target.mode === 'image') {
-    if (session.mode !== 'kernel') throw new UserError('--kernel images are measured with a profile', 'give --profile NAME');
-    return createImageStage(session, target.kernels, opts);
-  }
-  switch (session.mode) {
-    case 'kernel':
-      return createKernelStage(session, opts);
-    case 'command':
-      return createCommandStage(session, opts);
-    default:
-      return assertNever(session, 'session mode');
-  }
+  if (target.mode !== 'image') return createMeasuringStage(session, opts, executor, jobsDir);
+  if (session.mode !== 'kernel') throw new UserError('--kernel images are measured with a profile', 'give --profile NAME');
+  if (executor.kind === 'slurm') return createSlurmImageStage(session, target.kernels, opts, { settings: executor.settings, sessionDir: jobsDir });
+  return createImageStage(session, target.kernels, opts);
 }
-
 
 // Runs the comparison until the engine decides; resumable at any point.
 export async function runCompare(opts: CompareOptions): Promise<CompareRun> {
@@ -129,6 +126,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareRun> {
   const early = validateCompareSettings({ seed: opts.seed ?? 1, direction: 'lower-is-worse', alpha: opts.alpha, minEffect: opts.minEffect, maxBootsPerSide: opts.maxBoots });
   if (early.errors.length > 0) throw new UserError(`invalid comparison settings:\n  ${early.errors.join('\n  ')}`, 'see kbisect compare --help for each option');
   const target = await resolveCompareTarget(opts);
+  const executor = await chooseExecutor(opts.executor);
   const { session } = target;
   const { settings: wanted, errors } = validateCompareSettings({
     seed: opts.seed ?? randomInt(1, 2 ** 31 - 1),
@@ -170,7 +168,7 @@ export async function runCompare(opts: CompareOptions): Promise<CompareRun> {
     let state = replayLog(input, events, paths);
     const resumed = events.length;
     if (resumed > 0) opts.onNote?.(`resuming: ${resumed} events already logged (${state.a.boots.length}+${state.b.boots.length} boots re-used) in ${paths.dir}`);
-    if (state.final === null) state = await measureUntilDecided(target, paths, state, events, opts);
+    if (state.final === null) state = await measureUntilDecided(target, paths, state, events, opts, executor);
     const report = buildCompareReport({
       mode: target.mode,
       a: header.a,
@@ -184,7 +182,8 @@ export async function runCompare(opts: CompareOptions): Promise<CompareRun> {
       generatedAt: new Date().toISOString(),
     });
     await writeFileAtomic(paths.report, `${JSON.stringify(toCompareJson(report), null, 2)}\n`);
-    return { report, resumedEvents: resumed, dir: paths.dir, archived };
+    const summary = await summarizeExecutor(executor, paths.dir);
+    return { report, resumedEvents: resumed, dir: paths.dir, archived, ...(summary === undefined ? {} : { executor: summary }) };
   } finally {
     await lock.release();
   }
@@ -209,11 +208,12 @@ function replayLog(input: Parameters<typeof createCompare>[0], events: readonly 
 }
 
 // The loop: one boot at a time of the side the engine asks for; each result applied, then appended.
-async function measureUntilDecided(target: CompareTarget, paths: ComparePaths, initial: CompareState, events: LoggedEvent[], opts: CompareOptions): Promise<CompareState> {
+async function measureUntilDecided(target: CompareTarget, paths: ComparePaths, initial: CompareState, events: LoggedEvent[], opts: CompareOptions, executor: Executor): Promise<CompareState> {
   let state = initial;
   const host = hostOfBoots(events);
   let where = host;
-  const stage = await createStage(target, opts);
+  // the jobs log (under Slurm) lives in the comparison's own directory
+  const stage = await createCompareStage(target, opts, executor, paths.dir);
   const looks = computeCompareLooks(state.input.settings);
   const record = async (event: BisectEvent, detail?: EventDetail): Promise<void> => {
     if (isShuttingDown()) throw new InterruptedError('interrupted: the measurement in flight was discarded, not logged');
@@ -238,13 +238,17 @@ async function measureUntilDecided(target: CompareTarget, paths: ComparePaths, i
     stage.prefetch(target.a.id);
     stage.prefetch(target.b.id);
   }
-  for (;;) {
-    if (opts.signal?.aborted) throw opts.signal.reason ?? new InterruptedError('aborted');
-    const action = nextCompareAction(state);
-    if (action.kind === 'done') return state;
-    const subject = target[action.side];
-    const nextLook = looks[Math.min(state.look, looks.length - 1)] as number;
-    const boots = { a: state.a.boots.length, b: state.b.boots.length };
-    await stage.measure(action.id, 1, record, (p) => opts.onProgress?.({ ...p, side: action.side, id: action.id, rev: subject.rev, boots, nextLook, elapsedMs: performance.now() - started }));
+  try {
+    for (;;) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new InterruptedError('aborted');
+      const action = nextCompareAction(state);
+      if (action.kind === 'done') return state;
+      const subject = target[action.side];
+      const nextLook = looks[Math.min(state.look, looks.length - 1)] as number;
+      const boots = { a: state.a.boots.length, b: state.b.boots.length };
+      await stage.measure(action.id, 1, record, (p) => opts.onProgress?.({ ...p, side: action.side, id: action.id, rev: subject.rev, boots, nextLook, elapsedMs: performance.now() - started }));
+    }
+  } finally {
+    stage.dispose?.();
   }
 }

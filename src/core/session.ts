@@ -97,6 +97,19 @@ export const bisectEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('mark'), commit: sha, as: z.enum(['good', 'bad']) }),
 ]);
 
+// A sample that ran as a Slurm job: its id, its node, the infra errors before
+// it, and the worker's facts (the machine a sweep files the sample under).
+const slurmJobSchema = z.object({
+  executor: z.literal('slurm'),
+  id: z.string(),
+  node: z.string().nullable(),
+  infraRetries: z.number().int(),
+  cpuModel: z.string().optional(),
+  hostKernel: z.string().optional(),
+  qemuVersion: z.string().optional(),
+});
+export type SlurmJobDetail = z.infer<typeof slurmJobSchema>;
+
 // The evidence behind an event, by where it came from.
 export const eventDetailSchema = z.union([
   z.object({
@@ -110,6 +123,8 @@ export const eventDetailSchema = z.union([
     // the host fingerprint id and the accelerator the guest ran under
     host: z.string(),
     accel: z.enum(['kvm', 'tcg']),
+    // set when the boot ran in a Slurm measurement job
+    job: slurmJobSchema.optional(),
   }),
   z.object({ source: z.literal('build'), logPath: z.string(), logTail: z.string() }),
   z.object({
@@ -119,8 +134,8 @@ export const eventDetailSchema = z.union([
     timedOut: z.boolean().optional(),
     durationMs: z.number(),
     stderrTail: z.string(),
-    // set when the sample ran as a Slurm job: its id, its node, and the infra errors before it
-    job: z.object({ executor: z.literal('slurm'), id: z.string(), node: z.string().nullable(), infraRetries: z.number().int() }).optional(),
+    // set when the sample ran as a Slurm job
+    job: slurmJobSchema.optional(),
   }),
   z.object({ source: z.literal('hand') }),
   // logs written before details were typed: kept, never interpreted

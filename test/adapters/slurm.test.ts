@@ -58,7 +58,7 @@ describe("a job's files", () => {
     writeFileSync(join(dir, 'result.json'), '{"exitCode":0,"durationMs":5,"timedOut":false,"node":"perf01"}\n');
     writeFileSync(join(dir, 'stdout'), `${'x'.repeat(100)}\n42\n`);
     writeFileSync(join(dir, 'stderr'), 'warming\n');
-    expect(await readSampleFiles(dir, 10)).toEqual({ result: { exitCode: 0, durationMs: 5, timedOut: false, node: 'perf01' }, stdoutTail: 'xxxxxx\n42\n', stdoutDropped: 94, stderrTail: 'warming\n' });
+    expect(await readSampleFiles(dir, 10)).toEqual({ result: { exitCode: 0, durationMs: 5, timedOut: false, node: 'perf01', hostKernel: null, cpuModel: null }, stdoutTail: 'xxxxxx\n42\n', stdoutDropped: 94, stderrTail: 'warming\n' });
   });
   it('has no result when the job left none', async () => {
     const dir = join(tmp.path, 'lost');

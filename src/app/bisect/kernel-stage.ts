@@ -5,7 +5,7 @@ import { InternalError, assertNever } from '../../core/errors.ts';
 import type { BootOutcome, MeasureProgress } from '../../core/measure/types.ts';
 import type { Profile } from '../../core/profile/index.ts';
 import type { BuildProgress, BuildResult, BuildSuccess } from '../../core/kernel-build.ts';
-import type { EventDetail, MeasuredSession } from '../../core/session.ts';
+import type { EventDetail, MeasuredSession, SlurmJobDetail } from '../../core/session.ts';
 import { createBuildPool, type BuildPool } from '../build.ts';
 import { measureKernel } from '../measure.ts';
 import { parseProfileText } from '../profiles.ts';
@@ -129,7 +129,7 @@ export async function recordKernelBoot(
   sha: string,
   imageHash: string,
   outcome: BootOutcome,
-  where: { host: string; accel: 'kvm' | 'tcg' },
+  where: { host: string; accel: 'kvm' | 'tcg'; job?: SlurmJobDetail },
   record: Parameters<Stage['measure']>[2],
 ): Promise<void> {
   const base = { source: 'boot' as const, imageHash, bootIndex: outcome.bootIndex, ...where };

@@ -2,7 +2,7 @@
 // done. Every result goes through recordEvent (engine first, then the log),
 // so a crash, kill -9 or Ctrl-C loses at most the sample in flight and `run`
 // resumes where it stopped.
-import { InternalError, UserError, assertNever } from '../../core/errors.ts';
+import { InternalError, UserError } from '../../core/errors.ts';
 import { nextActions, summarize } from '../../core/bisect/index.ts';
 import { buildReportInput, toJsonResult } from '../../core/bisect/report-input.ts';
 import type { Action, BisectResult, BisectState } from '../../core/bisect/types.ts';
@@ -12,14 +12,10 @@ import { acquireLock } from '../../adapters/lock.ts';
 import { sessionPaths, sessionPathsIn, writeSession } from '../../adapters/session-store.ts';
 import { writeFileAtomic } from '../../adapters/store.ts';
 import type { ExecutorKind } from '../../core/host-config.ts';
-import { loadHostConfig } from '../../adapters/host-config.ts';
-import { createCommandStage } from './command-stage.ts';
-import { createSlurmCommandStage, summarizeSlurmJobs, type SlurmExecutorSummary } from './slurm-command-stage.ts';
-import { createKernelStage } from './kernel-stage.ts';
-import { createSlurmKernelStage } from './slurm-kernel-stage.ts';
+import { chooseExecutor, createMeasuringStage, summarizeExecutor, type SlurmExecutorSummary } from '../executor.ts';
 import { checkMeasurementInput, resolveMeasurement, type Measurement } from './start.ts';
 import { openEventLog, recordEvent, type EventLog } from './record.ts';
-import type { BisectProgress, Stage, StageOptions } from './stage.ts';
+import type { BisectProgress, StageOptions } from './stage.ts';
 
 export interface RunOptions extends Measurement, StageOptions {
   repo: string;
@@ -76,40 +72,6 @@ async function settleMeasurement(log: EventLog, m: Measurement, onNote?: (t: str
   return resolved;
 }
 
-// The executor asked for: the option, else host.yaml's `executor`; local needs no host.yaml at all.
-async function chooseExecutor(opts: RunOptions): Promise<{ kind: 'local' } | { kind: 'slurm'; settings: NonNullable<Awaited<ReturnType<typeof loadHostConfig>>['slurm']> }> {
-  if (opts.executor === 'local') return { kind: 'local' };
-  const config = await loadHostConfig();
-  const kind = opts.executor ?? config.executor;
-  if (kind === 'local') return { kind: 'local' };
-  if (config.slurm === undefined) {
-    throw new UserError('--executor slurm needs the cluster settings: a `slurm:` block in host.yaml (at least sharedDir)', 'add e.g. `slurm: {sharedDir: /srv/kbisect, perfPartition: perf}` to ~/.config/kbisect/host.yaml; kbisect doctor --executor slurm checks it');
-  }
-  return { kind: 'slurm', settings: config.slurm };
-}
-
-function createStage(session: MeasuredSession, opts: StageOptions, executor: Awaited<ReturnType<typeof chooseExecutor>>, sessionDir: string): Promise<Stage> | Stage {
-  if (executor.kind === 'slurm') {
-    const ctx = { settings: executor.settings, sessionDir };
-    switch (session.mode) {
-      case 'kernel':
-        return createSlurmKernelStage(session, opts, ctx);
-      case 'command':
-        return createSlurmCommandStage(session, opts, ctx);
-      default:
-        return assertNever(session, 'session mode');
-    }
-  }
-  switch (session.mode) {
-    case 'kernel':
-      return createKernelStage(session, opts);
-    case 'command':
-      return createCommandStage(session, opts);
-    default:
-      return assertNever(session, 'session mode');
-  }
-}
-
 // Runs the bisection until the engine is done; resumable at any point.
 export async function runBisection(opts: RunOptions): Promise<RunOutcome> {
   checkMeasurementInput(opts);
@@ -124,8 +86,8 @@ export async function runBisection(opts: RunOptions): Promise<RunOutcome> {
     const resumed = log.events.length;
     if (resumed > 0) opts.onNote?.(`resuming: ${resumed} events already logged (${log.events.filter((e) => e.event.kind === 'boot').length} samples re-used)`);
     const started = performance.now();
-    const executor = await chooseExecutor(opts);
-    const stage = await createStage(session, opts, executor, paths.dir);
+    const executor = await chooseExecutor(opts.executor);
+    const stage = await createMeasuringStage(session, opts, executor, paths.dir);
     try {
       const record = async (event: Parameters<typeof recordEvent>[1], detail?: Parameters<typeof recordEvent>[2]): Promise<void> => {
         await recordEvent(log, event, detail, opts.onNote);
@@ -158,7 +120,8 @@ export async function runBisection(opts: RunOptions): Promise<RunOutcome> {
     const result = summarize(log.state);
     const report = buildReportInput(session, log.state, log.events, new Date().toISOString());
     await writeFileAtomic(paths.report, `${JSON.stringify(toJsonResult(session, result, report), null, 2)}\n`);
-    return { session, result, report, resumedEvents: resumed, ...(executor.kind === 'slurm' ? { executor: await summarizeSlurmJobs(paths.dir) } : {}) };
+    const summary = await summarizeExecutor(executor, paths.dir);
+    return { session, result, report, resumedEvents: resumed, ...(summary === undefined ? {} : { executor: summary }) };
   } finally {
     await lock.release();
   }

@@ -9,8 +9,8 @@ import { DEFAULT_COMMAND_TIMEOUT_S } from '../../core/session-settings.ts';
 import { parseUserSample, type UserSampleOutcome } from '../../core/user-sample.ts';
 import { buildSampleJobScript } from '../../core/slurm/job-script.ts';
 import { measurementPlacement } from '../../core/slurm/sbatch.ts';
-import { countJobs, type JobCounts, type OpenJob } from '../../core/slurm/jobs-log.ts';
-import { exportTree, jobsLogPath, readJobRecords, readSampleFiles } from '../../adapters/slurm.ts';
+import type { OpenJob } from '../../core/slurm/jobs-log.ts';
+import { exportTree, readSampleFiles } from '../../adapters/slurm.ts';
 import { USER_OUTPUT_TAIL_BYTES } from '../../adapters/user-command.ts';
 import { createSlurmJobs, type SlurmStageContext } from './slurm-jobs.ts';
 import type { Stage, StageOptions } from './stage.ts';
@@ -19,17 +19,6 @@ export type { SlurmStageContext } from './slurm-jobs.ts';
 
 const STDERR_TAIL_LINES = 20;
 const STDERR_TAIL_CHARS = 2000;
-
-export interface SlurmExecutorSummary extends JobCounts {
-  kind: 'slurm';
-  jobsLog: string;
-}
-
-// The jobs log's totals (every run of this session).
-export async function summarizeSlurmJobs(sessionDir: string): Promise<SlurmExecutorSummary> {
-  const path = jobsLogPath(sessionDir);
-  return { kind: 'slurm', jobsLog: path, ...countJobs(await readJobRecords(path)) };
-}
 
 export function createSlurmCommandStage(session: Extract<MeasuredSession, { mode: 'command' }>, opts: StageOptions, ctx: SlurmStageContext): Stage {
   const timeoutS = session.commandTimeoutS ?? DEFAULT_COMMAND_TIMEOUT_S;
@@ -85,7 +74,14 @@ export function createSlurmCommandStage(session: Extract<MeasuredSession, { mode
             timedOut: r.timedOut,
             durationMs: r.durationMs,
             stderrTail: stderrTail.length > STDERR_TAIL_CHARS ? stderrTail.slice(-STDERR_TAIL_CHARS) : stderrTail,
-            job: { executor: 'slurm' as const, id: job.jobId, node: r.node ?? (status !== null && status !== 'unknown' ? status.node : null), infraRetries: infraInARow },
+            job: {
+              executor: 'slurm' as const,
+              id: job.jobId,
+              node: r.node ?? (status !== null && status !== 'unknown' ? status.node : null),
+              infraRetries: infraInARow,
+              ...(r.cpuModel === null ? {} : { cpuModel: r.cpuModel }),
+              ...(r.hostKernel === null ? {} : { hostKernel: r.hostKernel }),
+            },
           };
           infraInARow = 0;
           // ended before recorded: a crash in between loses this sample, never counts it twice

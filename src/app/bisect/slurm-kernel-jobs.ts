@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { InternalError, UserError, tailLines } from '../../core/errors.ts';
 import type { KernelConfigSpec } from '../../core/kernel-config.ts';
+import type { SlurmJobDetail } from '../../core/session.ts';
 import { buildTimedJobScript } from '../../core/slurm/job-script.ts';
 import {
   buildJobEnvironment,
@@ -52,6 +53,13 @@ export interface SlurmKernelJobs {
   build(sha: string, opts?: { adopt?: OpenJob; rebuild?: boolean; workerRoot?: string }): Promise<BuildJobResult>;
   // boots `kernel` `boots` times in one job on the measurement node
   measure(commit: string, kernel: { bzImage: string; vmlinux: string | null }, boots: number, opts?: { adopt?: OpenJob; onSubmitted?: (job: OpenJob) => void }): Promise<MeasureJobResult>;
+}
+
+// The job behind a measurement's boots, for their event detail: the worker's node and facts as its `kbisect measure` saw them.
+export function measureJobDetail(m: MeasureJobResult): SlurmJobDetail {
+  const fp = m.output.hostFingerprint as Record<string, unknown>;
+  const text = (k: string): Record<string, string> => (typeof fp[k] === 'string' ? { [k]: fp[k] as string } : {});
+  return { executor: 'slurm', id: m.job.jobId, node: m.node, infraRetries: m.infraErrors, ...text('cpuModel'), ...text('hostKernel'), ...text('qemuVersion') };
 }
 
 // Writes the session's config and profile into the shared directory and checks

@@ -6,7 +6,7 @@
 // accelerator. A run after kill -9 re-attaches to the jobs still open.
 import type { MeasuredSession } from '../../core/session.ts';
 import type { OpenJob } from '../../core/slurm/jobs-log.ts';
-import { createSlurmKernelJobs, type BuildJobResult } from './slurm-kernel-jobs.ts';
+import { createSlurmKernelJobs, measureJobDetail, type BuildJobResult } from './slurm-kernel-jobs.ts';
 import type { SlurmStageContext } from './slurm-jobs.ts';
 import { recordKernelBoot } from './kernel-stage.ts';
 import type { Stage, StageOptions } from './stage.ts';
@@ -80,7 +80,7 @@ export async function createSlurmKernelStage(session: Extract<MeasuredSession, {
         orphanMeasures.delete(sha);
         emit({ stage: 'boot', bootIndex: done, bootsWanted: boots });
         const m = await kernelJobs.measure(sha, { bzImage: built.bzImage, vmlinux: built.vmlinux }, boots - done, adopt === undefined ? {} : { adopt });
-        const where = { host: m.output.hostFingerprint.id, accel: m.output.accel };
+        const where = { host: m.output.hostFingerprint.id, accel: m.output.accel, job: measureJobDetail(m) };
         // ended before recorded: a crash in between loses these boots, never counts them twice
         await jobs.end(m.job, 'sample', null, m.node === null ? null : `on ${m.node}`);
         if (m.output.boots.length === 0) return;

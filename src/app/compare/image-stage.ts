@@ -3,13 +3,13 @@
 // kernel stage does, named by the image's sha256.
 import { InternalError, assertNever } from '../../core/errors.ts';
 import type { BootOutcome, MeasureKernel, MeasureProgress } from '../../core/measure/types.ts';
-import type { EventDetail, MeasuredSession } from '../../core/session.ts';
+import type { EventDetail, MeasuredSession, SlurmJobDetail } from '../../core/session.ts';
 import { measureKernel } from '../measure.ts';
 import { parseProfileText } from '../profiles.ts';
 import type { Recorder, Stage, StageOptions } from '../bisect/stage.ts';
 
 // The event a boot stands for: its runs of the judged test, or a failure saying why.
-export function bootEventOf(id: string, outcome: BootOutcome, testName: string, where: { host: string; accel: 'kvm' | 'tcg' }, imageHash: string): Parameters<Recorder> {
+export function bootEventOf(id: string, outcome: BootOutcome, testName: string, where: { host: string; accel: 'kvm' | 'tcg'; job?: SlurmJobDetail }, imageHash: string): Parameters<Recorder> {
   const base = { source: 'boot' as const, imageHash, bootIndex: outcome.bootIndex, ...where };
   if (outcome.kind === 'boot-failed') return [{ kind: 'boot-failed', commit: id, reason: outcome.reason }, { ...base, phase: outcome.phase, consoleTail: outcome.consoleTail.slice(-2000) }];
   const judged = outcome.tests.find((t) => t.test === testName);

@@ -13,6 +13,7 @@ import { renderReportHtml } from '../../core/report/html.ts';
 import { formatReportText } from '../../core/report/text.ts';
 import { transitionAlert, type AlertState } from '../../core/sweep/alerts.ts';
 import type { AlertRecord, SweepDefinition } from '../../core/sweep/store-schema.ts';
+import type { ExecutorKind } from '../../core/host-config.ts';
 import type { AlertBisection, AlertConfirmation } from '../../core/sweep/types.ts';
 import { sha256Hex } from '../../adapters/digest.ts';
 import { readSession, sessionPathsIn } from '../../adapters/session-store.ts';
@@ -35,6 +36,8 @@ export interface ConfirmOptions {
   seriesKey: string;
   bisectImprovements: boolean;
   stageOptions: StageOptions;
+  // the sweep's own executor: a confirmation runs where the step was seen
+  executor: ExecutorKind;
   onProgress?: (p: ConfirmProgress) => void;
 }
 
@@ -101,6 +104,7 @@ async function confirmOne(o: ConfirmOptions, original: AlertRecord, wantsBisect:
     repo: o.def.repo,
     sessionDir: dir,
     ...o.stageOptions,
+    executor: o.executor,
     stopWhen: (s) => calibrated(s) && (!wantsBisect || single),
     onState: (s) => {
       last = s;

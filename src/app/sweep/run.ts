@@ -9,7 +9,7 @@
 // interrupted confirmation or bisection goes on).
 import { describeStageProgress } from './progress.ts';
 import { resolve } from 'node:path';
-import { InternalError, UserError, assertNever } from '../../core/errors.ts';
+import { InternalError, UserError } from '../../core/errors.ts';
 import type { BisectEvent } from '../../core/bisect/types.ts';
 import type { EventDetail } from '../../core/session.ts';
 import { DEFAULT_COMMAND_TIMEOUT_S } from '../../core/session-settings.ts';
@@ -20,6 +20,7 @@ import { buildSeries, measurementKeyOf, pickEvenly, pickStride, pointNeed, serie
 import type { AlertRecord, SweepDefinition, SweepState } from '../../core/sweep/store-schema.ts';
 import type { SeriesView, SweepAccel, SweepBootRecord, SweepHost } from '../../core/sweep/types.ts';
 import type { AccelChoice } from '../../core/measure/types.ts';
+import type { ExecutorKind } from '../../core/host-config.ts';
 import { sha256Hex } from '../../adapters/digest.ts';
 import { gatherFingerprintFacts, machineName } from '../../adapters/fingerprint.ts';
 import { fetchRemote, firstParentDepth, getCommitInfo, isAncestor, listRangeCommits, listRecentFirstParent, resolveRevision, type CommitInfo } from '../../adapters/git.ts';
@@ -29,6 +30,7 @@ import {
   appendBootRecord,
   appendCommit,
   appendRun,
+  bisectionDirOf,
   readAlerts,
   readBootRecords,
   readCommits,
@@ -40,13 +42,12 @@ import {
   writeState,
   type SweepPaths,
 } from '../../adapters/sweep-store.ts';
-import { createCommandStage } from '../bisect/command-stage.ts';
-import { createKernelStage } from '../bisect/kernel-stage.ts';
+import { chooseExecutor, createMeasuringStage, openSlurmJobs, summarizeExecutor, type Executor, type SlurmExecutorSummary } from '../executor.ts';
 import { checkMeasurementInput } from '../bisect/start.ts';
 import { looksLikePath } from '../profiles.ts';
-import type { Stage, StageOptions } from '../bisect/stage.ts';
+import type { StageOptions } from '../bisect/stage.ts';
 import { confirmAlerts, type ConfirmProgress } from './confirm.ts';
-import { DEFAULT_SWEEP, locateSweep, resolveSweepMeasurement, type ResolvedMeasurement } from './context.ts';
+import { DEFAULT_SWEEP, locateSweep, resolveSweepMeasurement } from './context.ts';
 
 export const DEFAULT_MAX_COMMITS = 20;
 export const DEFAULT_SWEEP_BOOTS = 3;
@@ -72,6 +73,8 @@ export interface SweepRunOptions extends StageOptions {
   noConfirm?: boolean;
   accel?: AccelChoice;
   toolchain?: string;
+  // where the points, reference boots, confirmations and bisections run (default: host.yaml's executor, else local)
+  executor?: ExecutorKind;
   onProgress?: (p: SweepProgress) => void;
 }
 
@@ -94,6 +97,8 @@ export interface SweepRunOutcome {
   alertEvents: AlertEvent[];
   alerts: AlertRecord[];
   notes: string[];
+  // with --executor slurm: the jobs of this sweep and of its alerts' bisections (every run)
+  executor?: SlurmExecutorSummary;
 }
 
 function positiveInt(name: string, v: number | undefined, max: number): void {
@@ -194,6 +199,42 @@ async function selectCommits(opts: SweepRunOptions, def: SweepDefinition, known:
   return { mode: 'new', head, commits: pickEvenly(candidates, maxCommits), notes };
 }
 
+// The machine this run's points are filed under: this one, or the Slurm node
+// the measurement jobs are pinned to (a series belongs to one machine).
+function measuringMachine(executor: Executor): string {
+  if (executor.kind === 'local') return machineName();
+  const node = executor.settings.nodes?.[0];
+  if (node === undefined) {
+    throw new UserError(
+      'sweep run --executor slurm: expected `nodes` in host.yaml\'s slurm: block (the measurement node), got none: a sweep\'s series belongs to one machine, and with only a constraint its points could land on a different node each night',
+      'add e.g. `nodes: [perf01]` to the slurm: block of ~/.config/kbisect/host.yaml (kbisect doctor --executor slurm checks it)',
+    );
+  }
+  return node;
+}
+
+// The host a boot record is filed under: the Slurm worker's own node and facts
+// when the sample ran in a job, else this machine's; null when the detail does not say.
+function hostOfDetail(detail: EventDetail | undefined, local: { facts: { cpuModel: string; hostKernel: string; qemuVersion: string }; machine: string }): SweepHost | null {
+  if (detail?.source === 'boot') {
+    const job = detail.job;
+    return {
+      id: detail.host,
+      machine: job?.node ?? local.machine,
+      cpuModel: job?.cpuModel ?? local.facts.cpuModel,
+      hostKernel: job?.hostKernel ?? local.facts.hostKernel,
+      qemuVersion: job?.qemuVersion ?? local.facts.qemuVersion,
+      accel: detail.accel,
+    };
+  }
+  if (detail?.source === 'command' && detail.job !== undefined) {
+    const job = detail.job;
+    // a command sample never starts QEMU: the worker's version is not asked
+    return commandHost({ cpuModel: job.cpuModel ?? 'unknown', hostKernel: job.hostKernel ?? 'unknown', qemuVersion: 'unknown' }, job.node ?? local.machine);
+  }
+  return null;
+}
+
 // Generic mode has no guest: the host's own facts, accelerator 'none'.
 function commandHost(facts: { cpuModel: string; hostKernel: string; qemuVersion: string }, machine: string): SweepHost {
   const body = { cpuModel: facts.cpuModel, hostKernel: facts.hostKernel, qemuVersion: facts.qemuVersion, accel: 'none' as SweepAccel };
@@ -217,6 +258,8 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
   positiveInt('--reference-every', opts.referenceEvery, 1000);
   if (opts.stride !== undefined && opts.range === undefined) throw new UserError('--stride: expected together with --range A..B (a backfill)', 'new commits are spread evenly with --max-commits');
   const paths = await locateSweep(opts.repo, name);
+  const executor = await chooseExecutor(opts.executor);
+  const machine = measuringMachine(executor);
   const lock = await acquireLock((await sessionPaths(opts.repo)).lock, 'kbisect sweep run');
   const notes: string[] = [];
   const note = (t: string): void => {
@@ -237,7 +280,6 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
     let records = await readBootRecords(paths, warnings);
     for (const w of warnings) note(w);
     const facts = await gatherFingerprintFacts();
-    const machine = machineName();
     let state: SweepState = await readState(paths);
 
     // history: a head that does not descend from the last one seen starts a new epoch
@@ -280,8 +322,11 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
       }
     }
 
-    const stage = await createStage(measurement, opts);
-    let host: SweepHost | null = def.mode === 'command' ? commandHost(facts, machine) : null;
+    const stageOptions: StageOptions = { ...(opts.jobs === undefined ? {} : { jobs: opts.jobs }), ...(opts.onNote === undefined ? {} : { onNote: opts.onNote }), ...(opts.signal === undefined ? {} : { signal: opts.signal }) };
+    // the jobs log of the points and reference boots lives in the sweep's directory
+    const stage = await createMeasuringStage(measurement.session, stageOptions, executor, paths.dir);
+    // under Slurm the first job's result names the worker
+    let host: SweepHost | null = def.mode === 'command' && executor.kind === 'local' ? commandHost(facts, machine) : null;
     // commits still owed boots on this machine: this run's, and any an interrupted run left unfinished
     const selected = new Set(selection.commits.map((c) => c.sha));
     // the fingerprint this machine measured under last: what "already measured" is judged by until a boot says otherwise
@@ -306,9 +351,7 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
     const makeRecorder = (role: 'point' | 'reference', sha: string): ((event: BisectEvent, detail?: EventDetail) => Promise<void>) => {
       return async (event, detail) => {
         if (event.kind === 'mark') throw new InternalError('a stage recorded a mark');
-        if (detail !== undefined && detail.source === 'boot') {
-          host = { id: detail.host, machine, cpuModel: facts.cpuModel, hostKernel: facts.hostKernel, qemuVersion: facts.qemuVersion, accel: detail.accel };
-        }
+        host = hostOfDetail(detail, { facts, machine }) ?? host;
         const outcome: SweepBootRecord['outcome'] =
           event.kind === 'boot' ? { kind: 'boot', runs: event.runs, value: median(event.runs) } : { kind: event.kind, reason: event.reason };
         const bare = { v: 1 as const, role, sha, run, seq: run * 1_000_000 + seq++, at: new Date().toISOString(), outcome };
@@ -342,30 +385,38 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
       if (referenceSha !== null) await measureOnce('reference', referenceSha, 1, position, total);
     };
     const measured: SweepRunOutcome['measured'] = [];
-    if (ordered.length > 0) await referenceBoot(0, ordered.length);
-    let sinceReference = 0;
-    for (const [i, c] of ordered.entries()) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-      const needNow = (): ReturnType<typeof pointNeed> => {
-        const hostId = host?.id ?? null;
-        if (hostId !== null) return pointNeed(records, c.sha, hostId, def.bootsPerCommit);
-        const failures = unfiled.filter((u) => u.sha === c.sha && u.role === 'point').length;
-        return { boots: def.bootsPerCommit, failures, done: failures >= 3 };
-      };
-      let need = needNow();
-      for (let tries = 0; !need.done && tries < 3; tries++) {
-        const before = records.length + unfiled.length;
-        await measureOnce('point', c.sha, need.boots, i + 1, ordered.length);
-        need = needNow();
-        if (records.length + unfiled.length === before) break;
+    // under Slurm, a commit a killed run left jobs for goes first: its jobs are re-attached, not cancelled for a reference boot
+    const orphaned = new Set((await openSlurmJobs(executor, paths.dir)).map((j) => j.commit));
+    const resumedAt = ordered.findIndex((c) => orphaned.has(c.sha));
+    if (resumedAt > 0) ordered.unshift(...ordered.splice(resumedAt, 1));
+    try {
+      if (ordered.length > 0 && resumedAt < 0) await referenceBoot(0, ordered.length);
+      let sinceReference = 0;
+      for (const [i, c] of ordered.entries()) {
+        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+        const needNow = (): ReturnType<typeof pointNeed> => {
+          const hostId = host?.id ?? null;
+          if (hostId !== null) return pointNeed(records, c.sha, hostId, def.bootsPerCommit);
+          const failures = unfiled.filter((u) => u.sha === c.sha && u.role === 'point').length;
+          return { boots: def.bootsPerCommit, failures, done: failures >= 3 };
+        };
+        let need = needNow();
+        for (let tries = 0; !need.done && tries < 3; tries++) {
+          const before = records.length + unfiled.length;
+          await measureOnce('point', c.sha, need.boots, i + 1, ordered.length);
+          need = needNow();
+          if (records.length + unfiled.length === before) break;
+        }
+        const mine = records.filter((r) => r.sha === c.sha && r.role === 'point' && r.run === run);
+        if (mine.length > 0) measured.push({ sha: c.sha, subject: c.subject, boots: mine.filter((r) => r.outcome.kind === 'boot').length, failures: mine.filter((r) => r.outcome.kind !== 'boot').length });
+        sinceReference++;
+        if (sinceReference >= def.referenceEvery || i === ordered.length - 1) {
+          await referenceBoot(i + 1, ordered.length);
+          sinceReference = 0;
+        }
       }
-      const mine = records.filter((r) => r.sha === c.sha && r.role === 'point' && r.run === run);
-      if (mine.length > 0) measured.push({ sha: c.sha, subject: c.subject, boots: mine.filter((r) => r.outcome.kind === 'boot').length, failures: mine.filter((r) => r.outcome.kind !== 'boot').length });
-      sinceReference++;
-      if (sinceReference >= def.referenceEvery || i === ordered.length - 1) {
-        await referenceBoot(i + 1, ordered.length);
-        sinceReference = 0;
-      }
+    } finally {
+      stage.dispose?.();
     }
     if (host === null && unfiled.length > 0) {
       // nothing booted this run: the failures are filed under this machine's facts
@@ -404,24 +455,14 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
         measurement,
         seriesKey: current,
         bisectImprovements: opts.bisectImprovements === true,
-        stageOptions: opts,
+        stageOptions,
+        executor: executor.kind,
         onProgress: (p) => opts.onProgress?.({ kind: 'confirm', progress: p }),
       });
     }
-    return { run, mode: selection.mode, head: selection.head, measured, referenceSha, host, series, alertEvents, alerts, notes };
+    const summary = await summarizeExecutor(executor, [paths.dir, ...alerts.flatMap((a) => (a.bisectionDir === null ? [] : [bisectionDirOf(paths, a.bisectionDir)]))]);
+    return { run, mode: selection.mode, head: selection.head, measured, referenceSha, host, series, alertEvents, alerts, notes, ...(summary === undefined ? {} : { executor: summary }) };
   } finally {
     await lock.release();
-  }
-}
-
-function createStage(m: ResolvedMeasurement, opts: StageOptions): Promise<Stage> | Stage {
-  const session = m.session;
-  switch (session.mode) {
-    case 'kernel':
-      return createKernelStage(session, opts);
-    case 'command':
-      return createCommandStage(session, opts);
-    default:
-      return assertNever(session, 'session mode');
   }
 }

@@ -27,6 +27,7 @@ import type { BisectResult } from '../../core/bisect/types.ts';
 import { formatTable } from '../output.ts';
 import { formatDuration, formatMeasurement, formatPercent } from '../../core/format.ts';
 import type { CommandContext, GlobalArgs } from '../context.ts';
+import { executorArg, formatExecutorSummary, withExecutorOption } from '../executor.ts';
 
 type Cmd = CommandModule<GlobalArgs, GlobalArgs & Record<string, unknown>>;
 
@@ -143,18 +144,14 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
     command: 'run',
     describe: 'run the bisection to the end: confirm GOOD and BAD differ, then build, boot and measure until the culprit is known (resumable)',
     builder: (y: Argv<GlobalArgs>) =>
-      y
+      withExecutorOption(y)
         .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'build slots: > 1 builds the next likely commits while one is measured (noisier numbers on small hosts)' })
         .option('cmd', { type: 'string', requiresArg: true, describe: 'generic mode: measure with this command (for a bisection started without one, or not measured yet)' })
         .option('profile', { alias: 'p', type: 'string', requiresArg: true, describe: 'measure kernels with this profile (for a bisection started without one)' })
         .option('timeout', { type: 'number', requiresArg: true, describe: 'with --cmd: seconds one run may take (default 1800; recorded)' })
         .option('html', { type: 'string', requiresArg: true, describe: 'also write the HTML report to this file (checked before anything runs)' })
-        .option('executor', {
-          choices: ['local', 'slurm'] as const,
-          describe: "where samples run: this machine, or one Slurm job per sample (generic mode; settings in host.yaml's slurm: block). Default: host.yaml's executor, else local",
-        })
         .example('$0 run', 'after kbisect start; Ctrl-C or a crash, then kbisect run again resumes')
-        .example('$0 run --executor slurm', 'each sample of --cmd is a Slurm job on the perf partition; kill -9 then run again re-attaches to its jobs')
+        .example('$0 run --executor slurm', 'each sample of --cmd (each kernel build and measurement with --profile) is a Slurm job; kill -9 then run again re-attaches to its jobs')
         .example('$0 run --json', 'ends with one JSON object: {outcome, culprit, change, steps, boots, builds, ...}'),
     handler: async (argv) => {
       const out = ctx.output(argv);
@@ -168,7 +165,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
         ...(argv.cmd === undefined ? {} : { command: String(argv.cmd) }),
         ...(argv.profile === undefined ? {} : { profile: String(argv.profile) }),
         ...(argv.timeout === undefined ? {} : { timeoutS: Number(argv.timeout) }),
-        ...(argv.executor === undefined ? {} : { executor: argv.executor as 'local' | 'slurm' }),
+        ...executorArg(argv),
         onProgress: (p) => out.progress(formatProgress(p)),
         onNote: (t) => out.note(`kbisect: ${t}`),
       });
@@ -176,9 +173,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
       const executor = outcome.executor;
       if (out.json) out.printJson({ ...toJsonResult(outcome.session, outcome.result, outcome.report), ...(executor ? { executor } : {}) });
       else out.print(formatReportText(outcome.report));
-      if (executor && !out.json) {
-        out.info(`kbisect: Slurm: ${executor.submitted} job(s) submitted, ${executor.reattached} re-attached after a crash, ${executor.samples} result(s) recorded, ${executor.builds > 0 ? `${executor.builds} kernel build(s), ` : ''}${executor.infra} infra error(s) (retried, not evidence), ${executor.cancelled} cancelled; log ${executor.jobsLog}`);
-      }
+      if (executor && !out.json) out.info(formatExecutorSummary(executor));
       ctx.setOutcome(exitKindOf(outcome.result));
       if (argv.html !== undefined) await writeOutputFile(String(argv.html), '--html', renderReportHtml(outcome.report));
     },

@@ -11,6 +11,7 @@ import type { ExitKind } from '../../core/errors.ts';
 import { UserError } from '../../core/errors.ts';
 import { formatDuration, formatMeasurement } from '../../core/format.ts';
 import type { CommandContext, GlobalArgs } from '../context.ts';
+import { executorArg, formatExecutorSummary, withExecutorOption } from '../executor.ts';
 
 type Cmd = CommandModule<GlobalArgs, GlobalArgs & Record<string, unknown>>;
 
@@ -50,7 +51,7 @@ export function compareCommand(ctx: CommandContext): Cmd {
     command: 'compare [a] [b]',
     describe: 'is B slower than A? Interleaved boots of both until the difference (or sameness) is shown; exit 0 different, 3 same or inconclusive (resumable)',
     builder: (y: Argv<GlobalArgs>) =>
-      y
+      withExecutorOption(y)
         .positional('a', { type: 'string', describe: 'the baseline revision (built like a bisection candidate)' })
         .positional('b', { type: 'string', describe: 'the revision compared with it' })
         .option('profile', { alias: 'p', type: 'string', requiresArg: true, describe: 'measurement profile: a built-in name (kbisect profile list) or a YAML file' })
@@ -71,7 +72,8 @@ export function compareCommand(ctx: CommandContext): Cmd {
         .example('$0 compare v6.1 v6.2 --profile tcp-rr', 'is v6.2 slower than v6.1 on TCP_RR?')
         .example('$0 compare --kernel old/bzImage --kernel new/bzImage -p tcp-rr --html cmp.html', 'two built kernels, with a plot')
         .example("$0 compare HEAD~1 HEAD --cmd './bench.sh' --lower-is-better", 'any benchmark printing a number')
-        .example('$0 compare v6.1 v6.2 -p tcp-rr  # again, after Ctrl-C', 'resumes: the logged boots are kept'),
+        .example('$0 compare v6.1 v6.2 -p tcp-rr  # again, after Ctrl-C', 'resumes: the logged boots are kept')
+        .example("$0 compare HEAD~1 HEAD --cmd './bench.sh' --executor slurm", 'every run (or build and boot) a Slurm job; A and B interleaved as on this machine'),
     handler: async (argv) => {
       const out = ctx.output(argv);
       const jobs = Number(argv.jobs);
@@ -97,12 +99,15 @@ export function compareCommand(ctx: CommandContext): Cmd {
         ...(argv.toolchain === undefined ? {} : { toolchain: String(argv.toolchain) }),
         jobs,
         restart: argv.restart === true,
+        ...executorArg(argv),
         onProgress: (p) => out.progress(formatCompareProgress(p)),
         onNote: (t) => out.note(`kbisect: ${t}`),
       });
       out.endProgress();
-      if (out.json) out.printJson(toCompareJson(run.report));
+      const executor = run.executor;
+      if (out.json) out.printJson({ ...toCompareJson(run.report), ...(executor ? { executor } : {}) });
       else out.print(formatCompareText(run.report));
+      if (executor && !out.json) out.info(formatExecutorSummary(executor));
       ctx.setOutcome(exitKindOfCompare(run.report));
       if (argv.html !== undefined) await writeOutputFile(String(argv.html), '--html', renderCompareHtml(run.report));
     },

@@ -13,6 +13,7 @@ import type { AlertRecord } from '../../core/sweep/store-schema.ts';
 import type { SweepReportInput } from '../../core/sweep/types.ts';
 import { formatTable, type Output } from '../output.ts';
 import type { CommandContext, GlobalArgs } from '../context.ts';
+import { executorArg, formatExecutorSummary, withExecutorOption } from '../executor.ts';
 import { sweepScheduleCommand } from './sweep-schedule.ts';
 
 type Cmd = CommandModule<GlobalArgs, GlobalArgs & Record<string, unknown>>;
@@ -74,7 +75,7 @@ export function sweepCommand(ctx: CommandContext): Cmd {
     command: 'run',
     describe: 'measure the new commits of the branch (or a --range), detect steps, confirm and bisect them',
     builder: (y: Argv<GlobalArgs>) =>
-      sweepOption(y)
+      withExecutorOption(sweepOption(y))
         .option('profile', { alias: 'p', type: 'string', requiresArg: true, describe: 'kernel mode: measure each commit with this profile (first run; then fixed)' })
         .option('cmd', { type: 'string', requiresArg: true, describe: 'generic mode: one run of this shell command in the checked-out tree is one sample (its last line a number; exit 125 = skip)' })
         .option('timeout', { type: 'number', requiresArg: true, describe: 'with --cmd: seconds one run may take (default 1800)' })
@@ -95,6 +96,7 @@ export function sweepCommand(ctx: CommandContext): Cmd {
         .example('$0 sweep run --profile tcp-stream-host-to-guest', 'nightly: the new first-parent commits of HEAD since the last run on this host')
         .example('$0 sweep run --range v6.0..v6.1 --stride 50', 'backfill history at a stride')
         .example("$0 sweep run --cmd './bench.sh' --range A..B --stride 10", 'any benchmark printing a number')
+        .example('$0 sweep run --executor slurm', "every point, reference boot, confirmation and bisection as Slurm jobs on host.yaml's measurement node (the series is that node's)")
         .epilogue('Each run boots the reference kernel (the series\' first commit) among the commits it measures and judges every commit relative to it. A step is an alert; alerts are confirmed with fresh interleaved boots of the commits either side, and confirmed regressions are bisected. Two sweep runs (or a sweep run and kbisect run) never interleave on one repository: the second is refused, naming the pid of the first.'),
     handler: async (argv) => {
       const out = ctx.output(argv);
@@ -120,6 +122,7 @@ export function sweepCommand(ctx: CommandContext): Cmd {
         jobs: Number(argv.jobs),
         accel: argv.accel as 'auto' | 'kvm' | 'tcg',
         ...(argv.toolchain === undefined ? {} : { toolchain: String(argv.toolchain) }),
+        ...executorArg(argv),
         onNote: (t) => out.note(t),
         onProgress: (p) => {
           const line = formatSweepProgress(p);
@@ -130,10 +133,23 @@ export function sweepCommand(ctx: CommandContext): Cmd {
         signal: controller.signal,
       });
       out.endProgress();
+      const executor = outcome.executor;
       if (out.json) {
-        out.printJson({ run: outcome.run, mode: outcome.mode, head: outcome.head, host: outcome.host, referenceSha: outcome.referenceSha, measured: outcome.measured, alertEvents: outcome.alertEvents, alerts: outcome.alerts, notes: outcome.notes });
+        out.printJson({
+          run: outcome.run,
+          mode: outcome.mode,
+          head: outcome.head,
+          host: outcome.host,
+          referenceSha: outcome.referenceSha,
+          measured: outcome.measured,
+          alertEvents: outcome.alertEvents,
+          alerts: outcome.alerts,
+          notes: outcome.notes,
+          ...(executor ? { executor } : {}),
+        });
         return;
       }
+      if (executor) out.info(formatExecutorSummary(executor));
       const lines = [`sweep run ${outcome.run}: measured ${outcome.measured.length} commit(s) on host ${outcome.host?.id ?? '?'} (${outcome.host?.accel ?? '?'})`];
       for (const m of outcome.measured) lines.push(`  ${m.sha.slice(0, 12)} ${m.subject.slice(0, 50).padEnd(50)} ${m.boots} boot(s)${m.failures > 0 ? `, ${m.failures} failure(s)` : ''}`);
       const unit = outcome.series[0]?.test.unit ?? '';

@@ -80,7 +80,9 @@ export function buildTimedJobScript(spec: TimedJobSpec): string {
     'ms=$(( ($(date +%s%N) - start) / 1000000 ))',
     // timeout(1) exits 124 when it sent the signal, 137 when it had to SIGKILL
     `timed=false; if { [ $rc = 124 ] || [ $rc = 137 ]; } && [ $ms -ge ${timeoutS * 1000} ]; then timed=true; fi`,
-    `printf '{"exitCode":%d,"durationMs":%d,"timedOut":%s,"node":"%s"}\\n' "$rc" "$ms" "$timed" "$(printf %s "\${SLURMD_NODENAME:-$(hostname -s)}" | tr -dc 'A-Za-z0-9._-')" >"$job/${SAMPLE_FILES.result}.tmp"`,
+    // the worker's own facts (a sweep files its points under the machine that measured them); filtered to characters JSON needs no escape for
+    `cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1 | sed 's/[[:space:]]*$//' | tr -dc 'A-Za-z0-9 ._@()+,:/-')`,
+    `printf '{"exitCode":%d,"durationMs":%d,"timedOut":%s,"node":"%s","hostKernel":"%s","cpuModel":"%s"}\\n' "$rc" "$ms" "$timed" "$(printf %s "\${SLURMD_NODENAME:-$(hostname -s)}" | tr -dc 'A-Za-z0-9._-')" "$(uname -r | tr -dc 'A-Za-z0-9._+~-')" "$cpu" >"$job/${SAMPLE_FILES.result}.tmp"`,
     `mv -f -- "$job/${SAMPLE_FILES.result}.tmp" "$job/${SAMPLE_FILES.result}"`,
     '',
   ].join('\n');
@@ -91,6 +93,9 @@ export interface SampleJobResult {
   durationMs: number;
   timedOut: boolean;
   node: string | null;
+  // the worker's `uname -r` and CPU model (null: a result written by an older kbisect)
+  hostKernel: string | null;
+  cpuModel: string | null;
 }
 
 // result.json as the job wrote it; null for anything else (a job that died before writing it has no result).
@@ -104,5 +109,6 @@ export function parseSampleJobResult(text: string): SampleJobResult | null {
   if (typeof raw !== 'object' || raw === null) return null;
   const r = raw as Record<string, unknown>;
   if (!Number.isInteger(r.exitCode) || typeof r.durationMs !== 'number' || typeof r.timedOut !== 'boolean') return null;
-  return { exitCode: r.exitCode as number, durationMs: r.durationMs, timedOut: r.timedOut, node: typeof r.node === 'string' && r.node !== '' ? r.node : null };
+  const word = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+  return { exitCode: r.exitCode as number, durationMs: r.durationMs, timedOut: r.timedOut, node: word(r.node), hostKernel: word(r.hostKernel), cpuModel: word(r.cpuModel) };
 }

@@ -2,10 +2,11 @@
 // writes is what kbisect reads back from the shared directory.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildSampleJobScript, parseSampleJobResult, quoteShellWord } from '../../../src/core/slurm/job-script.ts';
+import { parseCpuModel } from '../../../src/adapters/fingerprint.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kbisect-jobscript-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,6 +40,12 @@ describe('buildSampleJobScript', () => {
     expect(r.result).toMatchObject({ exitCode: 0, timedOut: false, node: 'perf01' });
   });
 
+  it("names the worker's kernel release and CPU model as the host fingerprint reads them", () => {
+    const r = runJob('echo 1');
+    expect(r.result?.hostKernel).toBe(release());
+    expect(r.result?.cpuModel).toBe(parseCpuModel(readFileSync('/proc/cpuinfo', 'utf8')));
+  });
+
   it("passes the user's command to bash -c untouched, quotes and all", () => {
     const r = runJob(`printf '%s\\n' "it's \\$HOME" 'x'; echo 5`);
     expect(r.stdout).toBe("it's $HOME\nx\n5\n");
@@ -63,7 +70,12 @@ describe('buildSampleJobScript', () => {
 
 describe('parseSampleJobResult', () => {
   it.each([
-    ['{"exitCode":0,"durationMs":12,"timedOut":false,"node":""}', { exitCode: 0, durationMs: 12, timedOut: false, node: null }],
+    // written by an older kbisect: no facts of the worker
+    ['{"exitCode":0,"durationMs":12,"timedOut":false,"node":""}', { exitCode: 0, durationMs: 12, timedOut: false, node: null, hostKernel: null, cpuModel: null }],
+    [
+      '{"exitCode":1,"durationMs":3,"timedOut":false,"node":"perf01","hostKernel":"6.1.0-18-amd64","cpuModel":"Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz"}',
+      { exitCode: 1, durationMs: 3, timedOut: false, node: 'perf01', hostKernel: '6.1.0-18-amd64', cpuModel: 'Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz' },
+    ],
     ['{"exitCode":0,"durationMs":12}', null],
     ['{"exitCode":0,"durationMs":1', null],
     ['', null],
