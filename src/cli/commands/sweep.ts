@@ -88,7 +88,8 @@ export function sweepCommand(ctx: CommandContext): Cmd {
         .option('boots', { type: 'number', requiresArg: true, describe: `boots (command mode: runs) per commit (default ${DEFAULT_SWEEP_BOOTS})` })
         .option('reference-every', { type: 'number', requiresArg: true, describe: `a boot of the reference kernel after every N commits, against drift (default ${DEFAULT_SWEEP_REFERENCE_EVERY})` })
         .option('bisect-improvements', { type: 'boolean', default: false, describe: 'also bisect confirmed improvements (they are always detected and confirmed)' })
-        .option('no-confirm', { type: 'boolean', default: false, describe: 'raise alerts only; confirm and bisect them at a later run' })
+        // declared as `confirm`: yargs reads --no-confirm as confirm=false (an option named no-confirm is never set)
+        .option('confirm', { type: 'boolean', default: true, describe: 'confirm and bisect new alerts; --no-confirm: raise alerts only, confirm and bisect them at a later run' })
         .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'build slots for the bisections' })
         .option('html', { type: 'string', requiresArg: true, describe: 'also write the HTML dashboard to this file (checked before anything runs)' })
         .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, default: 'auto' as const, describe: 'accelerator for the guests (first run)' })
@@ -118,7 +119,7 @@ export function sweepCommand(ctx: CommandContext): Cmd {
         ...(argv.boots === undefined ? {} : { boots: Number(argv.boots) }),
         ...(argv['reference-every'] === undefined ? {} : { referenceEvery: Number(argv['reference-every']) }),
         bisectImprovements: argv['bisect-improvements'] === true,
-        noConfirm: argv['no-confirm'] === true,
+        noConfirm: argv.confirm === false,
         jobs: Number(argv.jobs),
         accel: argv.accel as 'auto' | 'kvm' | 'tcg',
         ...(argv.toolchain === undefined ? {} : { toolchain: String(argv.toolchain) }),
