@@ -215,7 +215,7 @@ function measuringMachine(executor: Executor): string {
 
 // The host a boot record is filed under: the Slurm worker's own node and facts
 // when the sample ran in a job, else this machine's; null when the detail does not say.
-function hostOfDetail(detail: EventDetail | undefined, local: { facts: { cpuModel: string; hostKernel: string; qemuVersion: string }; machine: string }): SweepHost | null {
+export function hostOfDetail(detail: EventDetail | undefined, local: { facts: { cpuModel: string; hostKernel: string; qemuVersion: string }; machine: string }): SweepHost | null {
   if (detail?.source === 'boot') {
     const job = detail.job;
     return {

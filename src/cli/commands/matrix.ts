@@ -12,6 +12,7 @@ import { matrixExitKind } from '../../core/matrix/result.ts';
 import { formatChange, formatChangeFlag, formatCv, formatMatrixText, formatMedian } from '../../core/matrix/text.ts';
 import { formatMeasurement } from '../../core/format.ts';
 import type { CommandContext, GlobalArgs } from '../context.ts';
+import { executorArg, withExecutorOption } from '../executor.ts';
 import { formatBuildProgress } from './build.ts';
 
 type Cmd = CommandModule<GlobalArgs, GlobalArgs & Record<string, unknown>>;
@@ -81,7 +82,7 @@ export function matrixCommand(ctx: CommandContext): Cmd {
     command: 'matrix [rev]',
     describe: 'run every combination of vhost, condition (plain, migration, hotplug, qos), topology and NIC, a short measurement each: works / fails (why) / unavailable (why); exit 0 when every available cell works',
     builder: (y: Argv<GlobalArgs>) =>
-      y
+      withExecutorOption(y)
         .positional('rev', { type: 'string', describe: "a revision of the kernel tree (-C), built once with the base profile's kernel options plus what every chosen cell needs" })
         .option('kernel', { type: 'string', array: true, requiresArg: true, describe: 'instead of a revision: a built bzImage (it needs what the cells need: PCIe hotplug, 802.1Q, macvlan); twice to compare two images' })
         .option('profile', { alias: 'p', type: 'string', requiresArg: true, default: DEFAULT_MATRIX_PROFILE, describe: 'base profile of every cell (a built-in name or a YAML file); default: tcp-stream-host-to-guest with 3 s runs' })
@@ -97,7 +98,8 @@ export function matrixCommand(ctx: CommandContext): Cmd {
         .example('$0 matrix --kernel bzImage', "the default matrix (16 cells) on a built kernel")
         .example('$0 -C ~/linux matrix v6.1 --axes vhost=off condition=plain,hotplug topology=host-to-guest', 'build v6.1 once, measure 2 cells')
         .example('$0 -C ~/linux matrix --compare v6.1 v6.2 --axes condition=plain,qos --html m.html', 'which cells got slower from v6.1 to v6.2')
-        .example('$0 matrix --kernel bzImage --json > m.json', 'every cell as JSON (shape in the README)'),
+        .example('$0 matrix --kernel bzImage --json > m.json', 'every cell as JSON (shape in the README)')
+        .epilogue('--executor slurm is refused for now (exit 2): which cells can run depends on the measuring machine\'s vhost-net and cgroups, and the kernel is built there. Run the whole matrix on the measurement node in one exclusive job instead: srun --exclusive -p perf -w NODE kbisect matrix ... --executor local.'),
     handler: async (argv) => {
       const out = ctx.output(argv);
       const { axes, errors } = parseAxes(listOf(argv.axes));
@@ -120,6 +122,7 @@ export function matrixCommand(ctx: CommandContext): Cmd {
         ...(toolchain === undefined ? {} : { toolchain }),
         ...(argv.seed === undefined ? {} : { seed: Number(argv.seed) }),
         ...(argv.out === undefined ? {} : { outDir: String(argv.out) }),
+        ...executorArg(argv),
         onProgress: (p) => {
           if (p.kind === 'note') return out.note(p.text);
           const text = formatMatrixProgress(p, boots);
