@@ -1,14 +1,14 @@
 // `npm run bench:sim`: kbisect's engine against two baselines on the same
-// seeded synthetic histories. Deterministic: the same build prints the same
-// numbers. `-- --json` prints one JSON array of rows instead of tables;
+// seeded synthetic histories, and kbisect on several measurement hosts.
+// Deterministic: the same build prints the same numbers. `-- --json` prints one JSON array of rows instead of tables;
 // `-- --scenario=a,b` runs only those scenarios, `-- --histories=N` only the
 // first N histories of each (quicker, for trying a change out).
 
 import { createRng } from '../src/core/rng.ts';
 import type { BisectConfig } from '../src/core/bisect/index.ts';
-import { createHistory, netperfNoise, type History, type HistorySpec, type NoiseModel } from './sim/history.ts';
+import { createHistory, createSimHost, netperfNoise, type History, type HistorySpec, type NoiseModel, type SimHost } from './sim/history.ts';
 import type { MethodOutcome } from './sim/outcome.ts';
-import { runKbisect } from './sim/run-kbisect.ts';
+import { runKbisect, runKbisectOnHosts } from './sim/run-kbisect.ts';
 import { runGitBisectFixed } from './sim/git-bisect-fixed.ts';
 import { runPinpointStyle } from './sim/pinpoint-style.ts';
 import { aggregate, formatTables, type BenchRow, type MethodName } from './sim/report.ts';
@@ -20,6 +20,10 @@ interface Scenario extends HistorySpec {
   readonly kbisect?: Partial<BisectConfig>;
   /** Run on the histories and noise streams of that scenario (a paired comparison). */
   readonly sameAs?: string;
+  /** kbisect only, once per host count: H measurement hosts (1: the single-host engine, as in the other scenarios). */
+  readonly hosts?: readonly number[];
+  /** The last host sees the culprits' drops this many times over (host × commit interaction); 1 or absent: every host alike. */
+  readonly lastHostGapScale?: number;
 }
 
 // The first scenarios run the engine as on a host known to be steady (no
@@ -64,7 +68,16 @@ const scenarios: readonly Scenario[] = [
   { name: 'demo-n16', commits: 16, d: 0.55 / tcgNoise.sigmaBoot, shares: [1], histories: 200, noise: tcgNoise, kbisect: demoProfile },
   { name: 'load-n12', commits: 12, d: 0.07 / loadedTcgNoise.sigmaBoot, shares: [1], histories: 200, noise: loadedTcgNoise, kbisect: demoProfile },
   { name: 'load-n1024', commits: 1024, d: 0.07 / loadedNetperfNoise.sigmaBoot, shares: [1], histories: 100, noise: loadedNetperfNoise, kbisect: { referenceEvery: 2 } },
+  // d2-n1024 again, same histories, on 1, 2, 4 and 8 hosts whose speeds are
+  // spread over ±20% (HOST_SPREAD), each with its own noise stream; the
+  // H = 1 row is d2-n1024's kbisect row. Then 4 hosts of which the last sees
+  // the regression twice as large: the interaction must be reported.
+  { name: 'hosts-d2-n1024', commits: 1024, d: 2, shares: [1], histories: 200, noise: netperfNoise, sameAs: 'd2-n1024', hosts: [1, 2, 4, 8] },
+  { name: 'hosts-interaction-d2-n1024', commits: 1024, d: 2, shares: [1], histories: 200, noise: netperfNoise, sameAs: 'd2-n1024', hosts: [4], lastHostGapScale: 2 },
 ];
+
+/** Host j of H runs every commit at 1 + HOST_SPREAD·(2j/(H−1) − 1) times the reference speed. */
+const HOST_SPREAD = 0.2;
 
 // The user asks for changes of 1% or more: below d = 1 at this noise.
 const kbisectConfig: Partial<BisectConfig> = { minEffect: 0.01 };
@@ -84,6 +97,19 @@ function runMethod(method: MethodName, history: History, seed: number, scenario:
   }
 }
 
+// kbisect on H hosts: H = 1 is runMethod's single-host run (same seed, same
+// stream); with more, host 0 keeps that stream and host j gets its own.
+function runKbisectHosts(history: History, seed: number, scenario: Scenario, count: number): MethodOutcome {
+  if (count === 1) return runMethod('kbisect', history, seed, scenario);
+  const hosts = new Map<string, SimHost>();
+  for (let j = 0; j < count; j++) {
+    const levelOffset = Math.log(1 + HOST_SPREAD * ((2 * j) / (count - 1) - 1));
+    const gapScale = j === count - 1 ? (scenario.lastHostGapScale ?? 1) : 1;
+    hosts.set(`host${j}`, createSimHost(history, createRng(seed * 31 + 100 * j), { levelOffset, gapScale }));
+  }
+  return runKbisectOnHosts(history, { ...kbisectConfig, ...scenario.kbisect, seed }, hosts);
+}
+
 function formatPercent(fraction: number): string {
   return `${Number((fraction * 100).toFixed(2))}%`;
 }
@@ -101,7 +127,13 @@ function main(argv: readonly string[]): void {
     const seedIndex = scenario.sameAs === undefined ? s : scenarios.findIndex((x) => x.name === scenario.sameAs);
     const histories = Array.from({ length: Math.min(scenario.histories, maxHistories) }, (_, h) => createHistory(scenario, 1_000_003 * (seedIndex + 1) + h));
     const seconds: string[] = [];
-    for (const method of methods) {
+    for (const count of scenario.hosts ?? []) {
+      const t0 = performance.now();
+      const runs = histories.map((history, h) => ({ history, outcome: runKbisectHosts(history, 7919 * (seedIndex + 1) + h, scenario, count) }));
+      rows.push(aggregate(scenario.name, 'kbisect', scenario.commits, scenario.d, runs, count));
+      seconds.push(`kbisect H=${count} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    for (const method of scenario.hosts === undefined ? methods : []) {
       const t0 = performance.now();
       const runs = histories.map((history, h) => ({ history, outcome: runMethod(method, history, 7919 * (seedIndex + 1) + h, scenario) }));
       rows.push(aggregate(scenario.name, method, scenario.commits, scenario.d, runs));
@@ -122,6 +154,7 @@ function main(argv: readonly string[]): void {
       'boots/b = all boots ÷ builds; test/c = boots of the per-commit tests ÷ candidate commits tested (no calibration, no verification);',
       'partial = said the change is not fully explained (kbisect: verification; Pinpoint: listed > 1 culprit);',
       'calib, verify, refs (kbisect) = mean boots of calibration, of verification, and reference boots of GOOD/BAD (in either phase) to follow drift.',
+      `hosts: kbisect on H hosts (speeds spread over ±${formatPercent(HOST_SPREAD)}, own noise each); wall = boot slots until done, every host booting at most once per slot; wall÷1 = wall ÷ the H = 1 row's; interaction = share of histories that reported a host × commit interaction.`,
       formatTables(rows),
       `\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`,
     ].join('\n') + '\n',

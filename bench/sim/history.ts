@@ -105,10 +105,19 @@ export interface SimHost {
   boot(index: number): BootOutcome;
 }
 
+/** One of several measurement hosts: how it differs from the history's reference host. */
+export interface SimHostOptions {
+  /** Log offset of every commit's speed on this host (a faster or slower machine). */
+  readonly levelOffset: number;
+  /** The culprits' drops on this host are this many times the history's (1: the same; host × commit interaction otherwise). */
+  readonly gapScale: number;
+}
+
 // The host's speed takes a random-walk step after every boot (TCG on a shared
 // host: slow swings of up to 2× over minutes were seen here); under a load
 // model, quiet and loaded spells alternate and a loaded one widens the gap.
-export function createSimHost(history: History, rng: Rng): SimHost {
+// `options`: one host among several, with its own speed (and gap).
+export function createSimHost(history: History, rng: Rng, options?: SimHostOptions): SimHost {
   let drift = 0;
   const load = history.noise.load;
   let loaded = false;
@@ -117,6 +126,10 @@ export function createSimHost(history: History, rng: Rng): SimHost {
   return {
     boot(index) {
       let offset = drift;
+      if (options !== undefined) {
+        offset += options.levelOffset;
+        for (const c of history.culprits) if (index >= c.index) offset += (options.gapScale - 1) * Math.log(1 - c.drop);
+      }
       if (load !== undefined && loaded) {
         offset += Math.log(1 - load.levelDrop);
         // Commits carrying a culprit lose loadedDrop instead of the quiet drop.

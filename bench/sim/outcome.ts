@@ -13,6 +13,10 @@ export interface MethodOutcome {
   readonly warnedPartial: boolean;
   /** kbisect only: boots by the phase that asked for them; reference boots (of GOOD or BAD, to follow drift) apart. */
   readonly phaseBoots?: PhaseBoots;
+  /** Several hosts: boot slots until done, each host booting at most once per slot (one host: the boots). */
+  readonly wallBoots?: number;
+  /** Several hosts: whether the result reported a host × commit interaction. */
+  readonly interactionReported?: boolean;
 }
 
 export interface PhaseBoots {

@@ -38,6 +38,50 @@ export function runKbisect(history: History, config: Partial<BisectConfig>, rng:
   throw new Error('kbisect did not finish within 100000 rounds');
 }
 
+// Several measurement hosts, run as the app would: every wall slot, each
+// host with a measure action boots once, all in parallel; the events are
+// applied in host order and the engine re-plans. Wall time is the number of
+// slots in which some host booted (failed builds and boots take no slot,
+// as they are not counted as boots with one host either).
+export function runKbisectOnHosts(history: History, config: Partial<BisectConfig>, hosts: ReadonlyMap<string, SimHost>): MethodOutcome & { result: BisectResult; wallByPhase?: Record<'calibrate' | 'bisect' | 'verify', number> } {
+  let state = createBisection({ commits: history.commits, config, hosts: [...hosts.keys()] });
+  const phaseBoots = { calibrate: 0, bisect: 0, verify: 0, reference: 0 };
+  let slots = 0;
+  const wallByPhase = { calibrate: 0, bisect: 0, verify: 0 };
+  for (let round = 0; round < 100_000; round++) {
+    const actions = nextActions(state);
+    for (const action of actions) {
+      if (action.kind === 'done') {
+        const outcome = scoreResult(action.result, phaseBoots);
+        return { ...outcome, wallBoots: slots, wallByPhase, interactionReported: action.result.hosts?.interaction.found ?? false };
+      }
+    }
+    let booted = false;
+    let measured = false;
+    for (const action of actions) {
+      if (action.kind !== 'measure' || action.host === undefined) continue;
+      const host = hosts.get(action.host);
+      if (host === undefined) throw new Error(`Expected a measure action for one of the simulated hosts, got \`${action.host}\`.`);
+      measured = true;
+      const boot = host.boot(history.commits.indexOf(action.commit));
+      let event: BisectEvent;
+      if (boot.kind === 'boot') {
+        event = { kind: 'boot', commit: action.commit, runs: boot.runs, host: action.host };
+        phaseBoots[action.reference === true ? 'reference' : action.phase]++;
+        booted = true;
+      } else if (boot.kind === 'build-failed') event = { kind: 'build-failed', commit: action.commit, reason: 'make: *** [bzImage] Error 2' };
+      else event = { kind: 'boot-failed', commit: action.commit, reason: 'no login prompt within 120 s' };
+      state = apply(state, event);
+    }
+    if (!measured) throw new Error('kbisect on several hosts asked for nothing and is not done');
+    if (booted) {
+      slots++;
+      if (state.phase !== 'done') wallByPhase[state.phase]++;
+    }
+  }
+  throw new Error('kbisect did not finish within 100000 rounds');
+}
+
 // Boots of the bisect-phase sequential tests: per commit, its boot count at its last bisect step.
 function countTestBoots(result: BisectResult): { testBoots: number; testedCommits: number } {
   const perCommit = new Map<number, number>();

@@ -81,17 +81,24 @@ export function evaluateCalibration(goodLogs: readonly number[], badLogs: readon
   const alternative = config.direction === 'lower-is-worse' ? 'greater' : 'less';
   const { p } = testMannWhitney(goodLogs, badLogs, alternative);
   const hl = estimateHodgesLehmannShift(goodLogs, badLogs, 1 - 2 * alpha);
-  const a = orientShift(hl.ci[0], config);
-  const b = orientShift(hl.ci[1], config);
-  const worseCi: readonly [number, number] = [Math.min(a, b), Math.max(a, b)];
-  const worseShift = orientShift(hl.estimate, config);
-  const margin = Math.log(1 + config.minEffect);
   const sigma = estimatePooledSpread([goodLogs, badLogs]);
-  const base = { p, alpha, logShift: hl.estimate, logCi: hl.ci, sigma };
+  return classifyLook({ p, alpha, logShift: hl.estimate, logCi: hl.ci, sigma }, lookIndex >= looks.length - 1, config);
+}
+
+// The decision of a Mann–Whitney look from its p-value and shift CI: no
+// regression when the CI sits inside ±minEffect, confirmed when significant
+// and worse, an improvement when the CI is wholly better, else look again
+// (inconclusive at the last look). Shared by one host and several (hosts-calibration.ts).
+export function classifyLook(base: Omit<CalibrationEvaluation, 'status'>, lastLook: boolean, config: BisectConfig): CalibrationEvaluation {
+  const a = orientShift(base.logCi[0], config);
+  const b = orientShift(base.logCi[1], config);
+  const worseCi: readonly [number, number] = [Math.min(a, b), Math.max(a, b)];
+  const worseShift = orientShift(base.logShift, config);
+  const margin = Math.log(1 + config.minEffect);
   if (worseCi[0] > -margin && worseCi[1] < margin) return { status: 'no-regression', ...base };
-  if (p <= alpha && worseShift > 0) return { status: 'confirmed', ...base };
+  if (base.p <= base.alpha && worseShift > 0) return { status: 'confirmed', ...base };
   if (worseCi[1] < 0) return { status: 'improvement', ...base };
-  if (lookIndex >= looks.length - 1) return { status: 'inconclusive', ...base };
+  if (lastLook) return { status: 'inconclusive', ...base };
   return { status: 'continue', ...base };
 }
 

@@ -12,18 +12,32 @@ import { validateBisectConfig, type BisectConfig } from './config.ts';
 import { advanceBisection } from './phase-bisect.ts';
 import { advanceCalibration } from './phase-calibrate.ts';
 import { advanceVerification } from './phase-verify.ts';
+import { checkHostNames, createHostsState, getHostsDerived, recordHostBoot, resolveEventHost, viewHost } from './hosts.ts';
+import { advanceHosts } from './phase-hosts.ts';
+import { nextActions as planSingleHost } from './planning.ts';
+import { planHosts } from './planning-hosts.ts';
 import { getDerived } from './queries.ts';
 import { isReferenceBoot, updateReferenceSpacing } from './references.ts';
 import { cloneState, describeEndpoint, ensureRecord, findCommitIndex, summarizeBoot } from './state.ts';
 import { pushCommitStep } from './steps.ts';
-import type { BisectEvent, BisectState } from './types.ts';
-
-export { nextActions } from './planning.ts';
+import type { Action, BisectEvent, BisectState } from './types.ts';
 
 export interface BisectInput {
   /** Oldest → newest; commits[0] is GOOD, the last one BAD. */
   readonly commits: readonly string[];
   readonly config?: Partial<BisectConfig>;
+  /**
+   * Measurement hosts (hosts.ts). With two or more, every boot event names
+   * its host and every measure action the host that must run it, one at a
+   * time per host. With one (or none given) the bisection is the single-host
+   * one, event for event.
+   */
+  readonly hosts?: readonly string[];
+}
+
+// What the caller should do now (planning.ts; with several hosts, planning-hosts.ts).
+export function nextActions(state: BisectState): Action[] {
+  return state.hosts === undefined ? planSingleHost(state) : planHosts(state);
 }
 
 // Starts a bisection; throws a UserError listing every problem with the input.
@@ -33,6 +47,7 @@ export function createBisection(input: BisectInput): BisectState {
   if (input.commits.length < 2) problems.push(`Expected at least two commits (GOOD and BAD), got ${input.commits.length}.`);
   if (new Set(input.commits).size !== input.commits.length) problems.push('Expected every commit to appear once in the list, got duplicates.');
   if (input.commits.some((c) => typeof c !== 'string' || c.length === 0)) problems.push('Expected every commit to be a non-empty string.');
+  if (input.hosts !== undefined) checkHostNames(input.hosts, problems);
   if (problems.length > 0) throw new UserError(problems.join('\n'), 'Check the revision range and the bisect options.');
   const state: BisectState = {
     version: 1,
@@ -51,6 +66,7 @@ export function createBisection(input: BisectInput): BisectState {
     events: 0,
     referenceBoots: 0,
     referenceSpacing: config.referenceEvery,
+    ...(input.hosts !== undefined && input.hosts.length >= 2 ? { hosts: createHostsState(input.hosts, config.referenceEvery) } : {}),
   };
   advance(state);
   return state;
@@ -69,16 +85,29 @@ export function apply(state: BisectState, event: BisectEvent): BisectState {
   const index = findCommitIndex(next, event.commit);
   const record = ensureRecord(next, index);
   switch (event.kind) {
-    case 'boot':
-      record.boots.push(summarizeBoot(event.runs, event.commit));
+    case 'boot': {
+      const hosts = next.hosts;
+      const host = hosts === undefined ? null : resolveEventHost(hosts, event.host, event.commit);
+      const value = summarizeBoot(event.runs, event.commit);
+      record.boots.push(value);
       record.times.push(next.events);
       record.runs += event.runs.length;
       record.failureStreak = 0;
-      if (isReferenceBoot(next, index)) {
+      if (hosts !== undefined && host !== null) {
+        recordHostBoot(hosts, host, index, value, next.events, event.runs.length);
+        // a reference boot of this host, spaced by this host's drift
+        const view = viewHost(next, host);
+        if (isReferenceBoot(view, index)) {
+          next.referenceBoots++;
+          updateReferenceSpacing(view);
+          hosts.referenceSpacing[host] = view.referenceSpacing;
+        }
+      } else if (isReferenceBoot(next, index)) {
         next.referenceBoots++;
         updateReferenceSpacing(next);
       }
       break;
+    }
     case 'build-failed':
     case 'boot-failed':
       record.failures++;
@@ -107,7 +136,16 @@ export function apply(state: BisectState, event: BisectEvent): BisectState {
   }
   next.events++;
   // A mark on the commit under test ends its test inside advance(); any other is recorded here.
-  if (event.kind === 'mark' && next.current?.index !== index && index > 0 && index < next.commits.length - 1) {
+  if (event.kind === 'mark' && next.hosts !== undefined) {
+    const hosts = next.hosts;
+    const tested = hosts.names.some((h) => hosts.tests[h]?.index === index);
+    if (!tested && index > 0 && index < next.commits.length - 1) {
+      // the step shows the first host's boots of the commit, if any
+      const host = hosts.names[0] as string;
+      const { models, posterior, views } = getHostsDerived(next);
+      pushCommitStep(views.get(host) as BisectState, index, event.as === 'bad' ? 'like-bad' : 'like-good', models.get(host) ?? null, posterior, 'marked by hand');
+    }
+  } else if (event.kind === 'mark' && next.current?.index !== index && index > 0 && index < next.commits.length - 1) {
     const { model, posterior } = getDerived(next);
     pushCommitStep(next, index, event.as === 'bad' ? 'like-bad' : 'like-good', model, posterior, 'marked by hand');
   }
@@ -117,6 +155,10 @@ export function apply(state: BisectState, event: BisectEvent): BisectState {
 
 // Runs the machine until it needs data it does not have.
 function advance(state: BisectState): void {
+  if (state.hosts !== undefined) {
+    advanceHosts(state);
+    return;
+  }
   for (let guard = 0; guard < 10_000; guard++) {
     const phase = state.phase;
     switch (phase) {

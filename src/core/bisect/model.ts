@@ -31,7 +31,7 @@ const WILD_BOOT_DENSITY = 1;
 export const MARK_LLR = 1000;
 
 // Spread below which boots are treated as identical (guards a division by 0).
-const MIN_SIGMA = 1e-6;
+export const MIN_SIGMA = 1e-6;
 
 // Looks up a commit's record, which exists only once an event named it.
 export function getRecord(state: BisectState, index: number): CommitRecord | undefined {

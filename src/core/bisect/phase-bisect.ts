@@ -62,7 +62,7 @@ function advanceCurrentTest(state: BisectState, model: LogModel, posterior: read
 }
 
 // Nothing left worth measuring: report the shortest credible interval.
-function stopForBudget(state: BisectState, posterior: readonly number[]): void {
+export function stopForBudget(state: BisectState, posterior: readonly number[]): void {
   const interval = findCredibleInterval(posterior, state.config.confidence);
   const builds = countBuilds(state);
   const why =

@@ -36,20 +36,25 @@ export function nextActions(state: BisectState): Action[] {
       const measure: Action = { kind: 'measure', commit: commitAt(state, current.index), boots, phase: 'bisect' };
       return [...addReferences(state, [measure]), ...hintBuilds(state, speculate(state, current.index))];
     }
-    case 'verify': {
-      const verify = state.verify;
-      if (verify === null) return [];
-      const residual = verify.residual;
-      if (residual !== null) {
-        const fresh = Math.min(countBoots(state, residual.first) - residual.startFirst, countBoots(state, residual.second) - residual.startSecond);
-        return addReferences(state, planInterleaved(state, residual.first, residual.second, Math.max(1, residual.target - fresh), 'verify'));
-      }
-      const fresh = Math.min(countBoots(state, verify.before) - verify.startBefore, countBoots(state, verify.after) - verify.startAfter);
-      return addReferences(state, planInterleaved(state, verify.before, verify.after, Math.max(1, verify.target - fresh), 'verify'));
-    }
+    case 'verify':
+      return planVerification(state);
     default:
       return assertNever(state.phase, 'phase');
   }
+}
+
+// The verify phase's boots: the pair under test (or the explains-all
+// check's pair) interleaved, with reference boots.
+export function planVerification(state: BisectState): Action[] {
+  const verify = state.verify;
+  if (verify === null) return [];
+  const residual = verify.residual;
+  if (residual !== null) {
+    const fresh = Math.min(countBoots(state, residual.first) - residual.startFirst, countBoots(state, residual.second) - residual.startSecond);
+    return addReferences(state, planInterleaved(state, residual.first, residual.second, Math.max(1, residual.target - fresh), 'verify'));
+  }
+  const fresh = Math.min(countBoots(state, verify.before) - verify.startBefore, countBoots(state, verify.after) - verify.startAfter);
+  return addReferences(state, planInterleaved(state, verify.before, verify.after, Math.max(1, verify.target - fresh), 'verify'));
 }
 
 // Most informative commit to test next among those that may still be tested.
@@ -92,14 +97,14 @@ function speculate(state: BisectState, index: number): number[] {
 }
 
 // Build hints for commits never attempted, at most two.
-function hintBuilds(state: BisectState, indices: readonly number[]): Action[] {
+export function hintBuilds(state: BisectState, indices: readonly number[]): Action[] {
   const fresh = [...new Set(indices)].filter((i) => getRecord(state, i) === undefined).slice(0, 2);
   return fresh.map((i) => ({ kind: 'build', commit: commitAt(state, i), speculative: true }));
 }
 
 // Alternating boots of two commits; the order within each pair is a seeded
 // coin flip so that drift over time cannot line up with one side.
-function planInterleaved(state: BisectState, a: number, b: number, pairs: number, phase: Phase): Action[] {
+export function planInterleaved(state: BisectState, a: number, b: number, pairs: number, phase: Phase): Action[] {
   const actions: Action[] = [];
   const salt = countBoots(state, a) + countBoots(state, b);
   for (let j = 0; j < pairs; j++) {

@@ -64,6 +64,13 @@ export interface Derived {
 // that apply, nextActions and summarize do not refit the same data.
 const derivedCache = new WeakMap<BisectState, Derived & { readonly events: number; readonly confirmed: boolean }>();
 
+// A host's view of a multi-host state (hosts.ts) is judged with that host's
+// model but the posterior all hosts' evidence makes: set here, so that the
+// single-host phases read both through getDerived unchanged.
+export function seedDerived(state: BisectState, derived: Derived): void {
+  derivedCache.set(state, { ...derived, events: state.events, confirmed: state.calibration.status === 'confirmed' });
+}
+
 // The fitted model and posterior of a state, computed once per event.
 export function getDerived(state: BisectState): Derived {
   const confirmed = state.calibration.status === 'confirmed';

@@ -5,6 +5,7 @@ import { UserError } from '../errors.ts';
 import { median } from '../stats/index.ts';
 import type { Block } from './posterior.ts';
 import { commitAt } from './queries.ts';
+import { cloneHosts } from './hosts.ts';
 import type { BisectState, CommitRecord } from './types.ts';
 
 // A boot's value: the median of its runs, which must be positive numbers.
@@ -48,6 +49,7 @@ export function cloneState(state: BisectState): BisectState {
     exhausted: [...state.exhausted],
     steps: [...state.steps],
     warnings: [...state.warnings],
+    ...(state.hosts === undefined ? {} : { hosts: cloneHosts(state.hosts) }),
   };
 }
 

@@ -6,6 +6,7 @@ import { formatPercent } from '../format.ts';
 import { createRng, forkRng, type Rng } from '../rng.ts';
 import { bootstrapRatioOfMedians, estimatePooledSpread, median } from '../stats/index.ts';
 import { estimateCalibrationPower } from './calibration.ts';
+import { summarizeHosts, viewVerifyHost } from './hosts.ts';
 import { judgeCommit } from './judge.ts';
 import { getRecord, readLogBoots } from './model.ts';
 import { commitAt, countAllBoots, countBuilds, findStateLeadingBlock, getDerived } from './queries.ts';
@@ -20,6 +21,7 @@ function estimateChange(first: readonly number[], second: readonly number[], rng
 
 // Everything a report, `kbisect status` or the benchmark needs, from the state alone.
 export function summarize(state: BisectState): BisectResult {
+  if (state.hosts !== undefined) return summarizeMultiHost(state);
   const { posterior } = getDerived(state);
   const last = state.commits.length - 1;
   // Boot values as the engine judged them: with reference boots, at the
@@ -64,13 +66,36 @@ export function summarize(state: BisectState): BisectResult {
   };
 }
 
+// With several hosts: the sizes of the change as the verify host (or the
+// first one) measured them, never a mix of hosts; counts over every host;
+// each host's own gap, and a warning when the hosts disagree on it.
+function summarizeMultiHost(state: BisectState): BisectResult {
+  const view = viewVerifyHost(state);
+  const single = summarize(view);
+  const hosts = summarizeHosts(state);
+  const interaction = hosts.interaction;
+  const warnings = [...single.warnings];
+  if (interaction.found && interaction.host !== null) {
+    const own = hosts.gaps.find((g) => g.host === interaction.host);
+    const others = hosts.gaps.filter((g) => g.host !== interaction.host).map((g) => `${g.host} ${formatPercent(g.ratio - 1, { signed: true })}`);
+    if (own !== undefined) {
+      warnings.push(
+        `Host ${own.host} sees GOOD→BAD as ${formatPercent(own.ratio - 1, { signed: true })} (CI ${formatPercent(own.ci[0] - 1, { signed: true })} … ${formatPercent(own.ci[1] - 1, { signed: true })}), the other hosts ${others.join(', ')}: the size of the change depends on the host (host × commit interaction, heterogeneity F-test p=${interaction.p.toPrecision(3)}). Each host's boots were judged against its own GOOD and BAD; the change's size is reported per host.`,
+      );
+    }
+  }
+  return { ...single, boots: countAllBoots(state), builds: countBuilds(state), referenceBoots: state.referenceBoots, warnings, hosts };
+}
+
 function describePower(state: BisectState, sigma: number): string {
   const power = estimateCalibrationPower(sigma, state.config);
   return `To see a change of ${formatPercent(power.forEffect)} with ${formatPercent(power.power, { digits: 0 })} power at this noise (boot-to-boot ${formatPercent(Math.expm1(Number.isFinite(sigma) ? sigma : 0), { digits: 2 })}), measure about ${power.bootsPerEndpoint} boots each of GOOD and BAD (${power.bootsNeeded} in all).`;
 }
 
 // Candidates with their posterior, for `kbisect visualize`.
-export function posteriorTable(state: BisectState): PosteriorRow[] {
+export function posteriorTable(rawState: BisectState): PosteriorRow[] {
+  // several hosts: each commit's verdict as the verify host (or the first) judged it
+  const state = rawState.hosts === undefined ? rawState : viewVerifyHost(rawState);
   const { model, posterior } = getDerived(state);
   return posterior.map((probability, k) => {
     const index = k + 1;

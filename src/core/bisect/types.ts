@@ -7,8 +7,12 @@ import type { BisectConfig } from './config.ts';
 export type Phase = 'calibrate' | 'bisect' | 'verify';
 
 export type BisectEvent =
-  /** One boot's k netperf values on the judged metric; summarised as their median. */
-  | { readonly kind: 'boot'; readonly commit: string; readonly runs: readonly number[] }
+  /**
+   * One boot's k netperf values on the judged metric; summarised as their
+   * median. `host`: the measurement host it ran on, required when the
+   * bisection has several (BisectInput.hosts), ignored with one.
+   */
+  | { readonly kind: 'boot'; readonly commit: string; readonly runs: readonly number[]; readonly host?: string }
   | { readonly kind: 'build-failed'; readonly commit: string; readonly reason: string }
   | { readonly kind: 'boot-failed'; readonly commit: string; readonly reason: string }
   /** The user's `kbisect skip`: never measure this commit. */
@@ -17,8 +21,12 @@ export type BisectEvent =
   | { readonly kind: 'mark'; readonly commit: string; readonly as: 'good' | 'bad' };
 
 export type Action =
-  /** `reference`: a boot of GOOD or BAD taken among the tested commits' boots to follow the host's drift. */
-  | { readonly kind: 'measure'; readonly commit: string; readonly boots: number; readonly phase: Phase; readonly reference?: boolean }
+  /**
+   * `reference`: a boot of GOOD or BAD taken among the tested commits' boots
+   * to follow the host's drift. `host` (several hosts only): the host that
+   * must run it; each host gets at most one measure action at a time.
+   */
+  | { readonly kind: 'measure'; readonly commit: string; readonly boots: number; readonly phase: Phase; readonly reference?: boolean; readonly host?: string }
   /** A hint: this commit will probably be measured soon, build it now if a builder is idle. */
   | { readonly kind: 'build'; readonly commit: string; readonly speculative: boolean }
   | { readonly kind: 'done'; readonly result: BisectResult };
@@ -144,6 +152,56 @@ export interface BisectState {
   referenceBoots: number;
   /** Boots of other commits before the next reference boot is due (rules 2; references.ts). */
   referenceSpacing: number;
+  /** Several measurement hosts (hosts.ts); absent with one, whose state is as it always was. */
+  hosts?: HostsState;
+}
+
+/** One host's boots of one commit. */
+export interface HostBoots {
+  /** Median of each boot's runs, in arrival order. */
+  readonly boots: number[];
+  /** The state's event count at each boot. */
+  readonly times: number[];
+  runs: number;
+}
+
+export interface HostsState {
+  /** Measurement hosts, in the order the caller listed them. */
+  readonly names: readonly string[];
+  /** Per host, its boots by commit index: the only values ever compared, and only within the host. */
+  boots: Record<string, Record<string, HostBoots>>;
+  /** Per host, the sequential test it runs now (bisect phase), or null. */
+  tests: Record<string, CurrentTest | null>;
+  /** Per host, the reference spacing of references.ts (its own drift). */
+  referenceSpacing: Record<string, number>;
+  /** The host verification runs on, once it started. */
+  verifyHost: string | null;
+}
+
+/** One host's GOOD→BAD gap, measured on that host alone. */
+export interface HostGap {
+  readonly host: string;
+  /** Ratio BAD/GOOD (exp of the Hodges–Lehmann log shift) and its CI. */
+  readonly ratio: number;
+  readonly ci: readonly [number, number];
+  readonly goodBoots: number;
+  readonly badBoots: number;
+}
+
+export interface HostsSummary {
+  readonly names: readonly string[];
+  /** Every host's own GOOD→BAD gap. */
+  readonly gaps: readonly HostGap[];
+  /** Host × commit interaction: do the hosts' gaps differ by more than their noise? */
+  readonly interaction: {
+    /** p-value of the heterogeneity F-test (Cochran's Q; stats/stratified.ts). */
+    readonly p: number;
+    readonly found: boolean;
+    /** The host whose gap lies furthest from the others' (null without a finding). */
+    readonly host: string | null;
+  };
+  /** Where verification ran. */
+  readonly verifyHost: string | null;
 }
 
 export interface ChangeEstimate {
@@ -175,6 +233,8 @@ export interface BisectResult {
   readonly warnings: readonly string[];
   readonly powerEstimate?: { readonly bootsNeeded: number; readonly bootsPerEndpoint: number; readonly forEffect: number; readonly power: number };
   readonly seed: number;
+  /** Several hosts only: each host's gap and whether they disagree. */
+  readonly hosts?: HostsSummary;
 }
 
 export interface PosteriorRow {

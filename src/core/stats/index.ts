@@ -10,3 +10,4 @@ export * from './sprt.ts';
 export * from './power.ts';
 export * from './rank-von-neumann.ts';
 export * from './variance-components.ts';
+export * from './stratified.ts';
