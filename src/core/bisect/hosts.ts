@@ -95,6 +95,8 @@ export interface HostsDerived {
   /** Per host, its two-point model; null until the host has booted both endpoints. */
   readonly models: ReadonlyMap<string, LogModel | null>;
   readonly posterior: number[];
+  /** Each host's gap and the interaction test, on the pools the models were fitted to. */
+  readonly gaps: HostGapsTest;
 }
 
 const hostsCache = new WeakMap<BisectState, HostsDerived & { readonly events: number; readonly confirmed: boolean }>();
@@ -125,7 +127,7 @@ export function getHostsDerived(state: BisectState): HostsDerived {
 // them to that host's endpoint pools, and the posterior is computed again.
 // σ, a spread within commits and within hosts, is pooled over every host:
 // a host's first dozen boots pin its own spread down poorly.
-function estimateHostModels(state: BisectState, views: ReadonlyMap<string, BisectState>): { models: Map<string, LogModel | null>; posterior: number[] } {
+function estimateHostModels(state: BisectState, views: ReadonlyMap<string, BisectState>): { models: Map<string, LogModel | null>; posterior: number[]; gaps: HostGapsTest } {
   const last = state.commits.length - 1;
   const groups: number[][] = [];
   for (const view of views.values()) {
@@ -137,8 +139,7 @@ function estimateHostModels(state: BisectState, views: ReadonlyMap<string, Bisec
   const pooled = estimatePooledSpread(groups);
   const sigma = Number.isFinite(pooled) ? Math.max(pooled, MIN_SIGMA) : MIN_SIGMA;
   const { upper, lower } = computeSprtThresholds(state.config.verdictErrorRate, state.config.verdictErrorRate);
-  const own = testHostGaps(state, views).singledOut;
-  const fit = (pools: ReadonlyMap<string, EndpointPools>): Map<string, LogModel | null> => {
+  const fit = (pools: ReadonlyMap<string, EndpointPools>, own: ReadonlySet<string>): Map<string, LogModel | null> => {
     const levels = fitHostLevels(pools, own);
     return new Map([...views.keys()].map((host) => {
       const level = levels.get(host);
@@ -146,9 +147,10 @@ function estimateHostModels(state: BisectState, views: ReadonlyMap<string, Bisec
     }));
   };
   const endpointPools = new Map([...views].map(([host, view]) => [host, { good: readLogBoots(view, 0), bad: readLogBoots(view, last) }] as const));
-  const endpointModels = fit(endpointPools);
+  const endpointGaps = testHostGaps(endpointPools, state.config.confidence);
+  const endpointModels = fit(endpointPools, endpointGaps.singledOut);
   const first = computeHostsPosterior(state, views, endpointModels);
-  if (state.calibration.status !== 'confirmed') return { models: endpointModels, posterior: first };
+  if (state.calibration.status !== 'confirmed') return { models: endpointModels, posterior: first, gaps: endpointGaps };
 
   const badProbability: number[] = [];
   let cumulative = 0;
@@ -168,8 +170,11 @@ function estimateHostModels(state: BisectState, views: ReadonlyMap<string, Bisec
     }
     lentPools.set(host, { good: goodPool, bad: badPool });
   }
-  const models = fit(lentPools);
-  return { models, posterior: computeHostsPosterior(state, views, models) };
+  // the lent boots give every host's gap many more boots than its endpoints
+  // alone, and with them the interaction test its power
+  const gaps = testHostGaps(lentPools, state.config.confidence);
+  const models = fit(lentPools, gaps.singledOut);
+  return { models, posterior: computeHostsPosterior(state, views, models), gaps };
 }
 
 interface EndpointPools {
@@ -253,29 +258,22 @@ export interface HostGapsTest {
   readonly singledOut: ReadonlySet<string>;
 }
 
-const gapsCache = new WeakMap<BisectState, HostGapsTest & { readonly events: number }>();
-
 // Each host's own GOOD→BAD gap and whether the hosts disagree on it: the
 // heterogeneity F-test (stats/stratified.ts) of the hosts' Hodges–Lehmann
 // shifts, each weighted by its precision, σ pooled within hosts. A finding
 // names the host whose gap lies furthest from the rest (a leave-one-out
-// comparison). Once per state and event.
-export function testHostGaps(state: BisectState, views: ReadonlyMap<string, BisectState>): HostGapsTest {
-  const cached = gapsCache.get(state);
-  if (cached !== undefined && cached.events === state.events) return cached;
-  const last = state.commits.length - 1;
+// comparison). `pools`: each host's GOOD-like and BAD-like log boots.
+export function testHostGaps(pools: ReadonlyMap<string, EndpointPools>, confidence: number): HostGapsTest {
   const gaps: HostGap[] = [];
   const differences: { host: string; difference: number; weight: number }[] = [];
   const groups: number[][] = [];
   let df = 0;
-  for (const [host, view] of views) {
-    const good = readLogBoots(view, 0);
-    const bad = readLogBoots(view, last);
+  for (const [host, { good, bad }] of pools) {
     if (good.length < 2 || bad.length < 2) continue;
-    const shift = estimateHodgesLehmannShift(good, bad, state.config.confidence);
+    const shift = estimateHodgesLehmannShift(good, bad, confidence);
     gaps.push({ host, ratio: Math.exp(shift.estimate), ci: [Math.exp(shift.ci[0]), Math.exp(shift.ci[1])], goodBoots: good.length, badBoots: bad.length });
     differences.push({ host, difference: shift.estimate, weight: HODGES_LEHMANN_EFFICIENCY * ((good.length * bad.length) / (good.length + bad.length)) });
-    groups.push(good, bad);
+    groups.push([...good], [...bad]);
     df += good.length + bad.length - 2;
   }
   const test = testHeterogeneity(differences, estimatePooledSpread(groups), df);
@@ -295,15 +293,15 @@ export function testHostGaps(state: BisectState, views: ReadonlyMap<string, Bise
     }
     if (host !== null) singledOut.add(host);
   }
-  const result = { gaps, p: test.p, singledOut };
-  gapsCache.set(state, { ...result, events: state.events });
-  return result;
+  return { gaps, p: test.p, singledOut };
 }
 
-// What a result says about the hosts: every gap, and the interaction if any.
+// What a result says about the hosts: every gap (GOOD and BAD boots with
+// those of the commits placed firmly on either side, once calibrated), and
+// the interaction if any.
 export function summarizeHosts(state: BisectState): HostsSummary {
   const hosts = requireHosts(state);
-  const test = testHostGaps(state, getHostsDerived(state).views);
+  const test = getHostsDerived(state).gaps;
   const host = [...test.singledOut][0] ?? null;
   return { names: hosts.names, gaps: test.gaps, interaction: { p: test.p, found: host !== null, host }, verifyHost: hosts.verifyHost };
 }

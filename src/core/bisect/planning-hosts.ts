@@ -54,11 +54,11 @@ export function planHosts(state: BisectState): Action[] {
   }
 }
 
-// A host with no commit worth testing while others still test theirs (the
-// end of a bisection, when fewer commits are worth a test than there are
-// hosts) boots the endpoint it has fewer boots of: its own levels sharpen,
-// which every later verdict on it and a verification on it use, in a slot
-// that would otherwise be idle. Nothing when no host is testing.
+// A host with no commit to test while others still test theirs (all
+// commits worth a test are taken) boots the endpoint it has fewer boots of:
+// its own levels sharpen, which every later verdict on it and a
+// verification on it use, in a slot that would otherwise be idle. Nothing
+// when no host is testing.
 function planSharpening(state: BisectState, host: string): Action[] {
   const hosts = requireHosts(state);
   if (hosts.names.every((h) => hosts.tests[h] === null || hosts.tests[h] === undefined)) return [];

@@ -74,3 +74,39 @@ export function runLab(input: BisectInput, truth: LabTruth, seed: number, option
   }
   throw new Error('the simulated bisection did not finish');
 }
+
+export interface LabHost {
+  /** Log offset of every commit's speed on this host (log(1.3): 30% faster). */
+  readonly offset: number;
+  /** The truth's changes are this many times larger on this host (1: the same). */
+  readonly changeScale?: number;
+}
+
+export interface HostsLabRun extends LabRun {
+  /** Boot slots until done, every host booting at most once per slot. */
+  readonly slots: number;
+}
+
+// Runs a bisection on several hosts to its end: each slot, every host with a
+// measure action boots once, in host order, as the app would in parallel.
+export function runHostsLab(input: Omit<BisectInput, 'hosts'>, truth: LabTruth, hosts: Readonly<Record<string, LabHost>>, seed: number): HostsLabRun {
+  const rngs = new Map(Object.keys(hosts).map((name, j) => [name, createRng(seed * 101 + j)] as const));
+  let state = createBisection({ ...input, hosts: Object.keys(hosts) });
+  const events: BisectEvent[] = [];
+  let slots = 0;
+  for (let round = 0; round < 20_000; round++) {
+    const actions = nextActions(state);
+    for (const action of actions) if (action.kind === 'done') return { state, result: action.result, events, states: [], slots };
+    slots++;
+    for (const action of actions) {
+      if (action.kind !== 'measure' || action.host === undefined) continue;
+      const host = hosts[action.host] as LabHost;
+      const scaled: LabTruth = host.changeScale === undefined ? truth : { ...truth, changes: new Map([...truth.changes].map(([at, c]) => [at, Math.expm1(host.changeScale! * Math.log1p(c))])) };
+      const event = simulateEvent(scaled, state.commits, action.commit, rngs.get(action.host) as Rng, host.offset);
+      const withHost: BisectEvent = event.kind === 'boot' ? { ...event, host: action.host } : event;
+      events.push(withHost);
+      state = apply(state, withHost);
+    }
+  }
+  throw new Error('the simulated multi-host bisection did not finish');
+}
