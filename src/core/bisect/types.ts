@@ -178,12 +178,17 @@ export interface HostsState {
   verifyHost: string | null;
 }
 
-/** One host's GOOD→BAD gap, measured on that host alone. */
+/**
+ * One host's GOOD→BAD gap, measured on that host alone: its boots of GOOD
+ * and BAD and, once calibrated, of the commits the posterior places firmly
+ * on either side.
+ */
 export interface HostGap {
   readonly host: string;
   /** Ratio BAD/GOOD (exp of the Hodges–Lehmann log shift) and its CI. */
   readonly ratio: number;
   readonly ci: readonly [number, number];
+  /** Boots on the GOOD side and on the BAD side the gap rests on. */
   readonly goodBoots: number;
   readonly badBoots: number;
 }
