@@ -14,6 +14,7 @@ import { advanceCalibration } from './phase-calibrate.ts';
 import { advanceVerification } from './phase-verify.ts';
 import { checkHostNames, createHostsState, getHostsDerived, recordHostBoot, resolveEventHost, viewHost } from './hosts.ts';
 import { advanceHosts } from './phase-hosts.ts';
+import { settlePhases } from './phase-machine.ts';
 import { nextActions as planSingleHost } from './planning.ts';
 import { planHosts } from './planning-hosts.ts';
 import { getDerived } from './queries.ts';
@@ -159,23 +160,5 @@ function advance(state: BisectState): void {
     advanceHosts(state);
     return;
   }
-  for (let guard = 0; guard < 10_000; guard++) {
-    const phase = state.phase;
-    switch (phase) {
-      case 'done':
-        return;
-      case 'calibrate':
-        if (!advanceCalibration(state)) return;
-        break;
-      case 'bisect':
-        if (!advanceBisection(state)) return;
-        break;
-      case 'verify':
-        if (!advanceVerification(state)) return;
-        break;
-      default:
-        assertNever(phase, 'phase');
-    }
-  }
-  throw new Error('The bisection state machine did not settle; this is a bug in kbisect.');
+  settlePhases(state, { calibrate: advanceCalibration, bisect: advanceBisection, verify: advanceVerification });
 }

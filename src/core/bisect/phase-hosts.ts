@@ -7,7 +7,6 @@
 // endpoints; the hosts' verdicts move one posterior. Verification: on one
 // host, by the single-host phase on that host's view. Pure.
 
-import { assertNever } from '../errors.ts';
 import { decideSprt } from '../stats/index.ts';
 import type { VerdictKind } from '../verdict.ts';
 import { computeCalibrationSchedule } from './calibration.ts';
@@ -20,31 +19,14 @@ import { advanceVerification, startVerification } from './phase-verify.ts';
 import { chooseBatchCommit, tiltPosterior, type Block } from './posterior.ts';
 import { countAllBoots, countBuilds, findStateLeadingBlock } from './queries.ts';
 import { updateReferenceSpacing } from './references.ts';
+import { settlePhases } from './phase-machine.ts';
 import { ensureRecord } from './state.ts';
 import { pushCommitStep } from './steps.ts';
 import type { BisectState, HostsState } from './types.ts';
 
 // Runs the machine until it needs data it does not have.
 export function advanceHosts(state: BisectState): void {
-  for (let guard = 0; guard < 10_000; guard++) {
-    const phase = state.phase;
-    switch (phase) {
-      case 'done':
-        return;
-      case 'calibrate':
-        if (!advanceHostsCalibration(state)) return;
-        break;
-      case 'bisect':
-        if (!advanceHostsBisection(state)) return;
-        break;
-      case 'verify':
-        if (!advanceHostsVerification(state)) return;
-        break;
-      default:
-        assertNever(phase, 'phase');
-    }
-  }
-  throw new Error('The bisection state machine did not settle; this is a bug in kbisect.');
+  settlePhases(state, { calibrate: advanceHostsCalibration, bisect: advanceHostsBisection, verify: advanceHostsVerification });
 }
 
 // Returns true when the phase changed. Looks are taken when every host has

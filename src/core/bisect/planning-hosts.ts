@@ -5,9 +5,8 @@
 // interleaving order and reference boots follow that host's own boots. Pure.
 
 import { assertNever } from '../errors.ts';
-import { computeCalibrationSchedule, type CalibrationLook } from './calibration.ts';
 import { requireHosts, viewHost, viewVerifyHost } from './hosts.ts';
-import { hintBuilds, planInterleaved, planVerification } from './planning.ts';
+import { calibrationBootsTarget, hintBuilds, planInterleaved, planVerification } from './planning.ts';
 import { commitAt, countBoots } from './queries.ts';
 import { addReferences } from './references.ts';
 import { summarize } from './summary.ts';
@@ -19,8 +18,7 @@ export function planHosts(state: BisectState): Action[] {
     case 'done':
       return [{ kind: 'done', result: summarize(state) }];
     case 'calibrate': {
-      const looks = computeCalibrationSchedule(state.config);
-      const target = state.calibration.precisionBoots ?? (looks[Math.min(state.calibration.look, looks.length - 1)] as CalibrationLook).boots;
+      const target = calibrationBootsTarget(state);
       const last = state.commits.length - 1;
       const actions = hosts.names.flatMap((host) => {
         const view = viewHost(state, host);

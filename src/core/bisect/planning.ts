@@ -12,6 +12,12 @@ import { addReferences } from './references.ts';
 import { summarize } from './summary.ts';
 import type { Action, BisectState, Phase } from './types.ts';
 
+// Boots each endpoint should have before the calibration's next look (or its precision boots).
+export function calibrationBootsTarget(state: BisectState): number {
+  const looks = computeCalibrationSchedule(state.config);
+  return state.calibration.precisionBoots ?? (looks[Math.min(state.calibration.look, looks.length - 1)] as CalibrationLook).boots;
+}
+
 // What the caller should do now. Measure actions are to be run in order (they
 // alternate when the engine wants interleaved boots); build actions are hints.
 export function nextActions(state: BisectState): Action[] {
@@ -19,8 +25,7 @@ export function nextActions(state: BisectState): Action[] {
     case 'done':
       return [{ kind: 'done', result: summarize(state) }];
     case 'calibrate': {
-      const looks = computeCalibrationSchedule(state.config);
-      const target = state.calibration.precisionBoots ?? (looks[Math.min(state.calibration.look, looks.length - 1)] as CalibrationLook).boots;
+      const target = calibrationBootsTarget(state);
       const good = countBoots(state, 0);
       const bad = countBoots(state, state.commits.length - 1);
       const pairs = Math.max(1, target - Math.min(good, bad));
