@@ -210,11 +210,6 @@ export function evaluateSandwichLook(freshBefore: readonly number[], freshAfter:
   return { status: spent ? 'not-shown' : 'continue', confirmed: false, p, alpha, test, share };
 }
 
-// A shift positive when `worse` is worse, whichever way "worse" points.
-function orient(shift: number, config: BisectConfig): number {
-  return config.direction === 'lower-is-worse' ? -shift : shift;
-}
-
 // Rules 2: the significance level of look `look` at a suspect residual's extra pairs.
 export function computeResidualLookAlpha(config: BisectConfig, look: number): number {
   return computeResidualAlphas(config).final * (RESIDUAL_ALPHA_SHARES[look] ?? 0);
