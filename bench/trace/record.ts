@@ -15,7 +15,7 @@
 //     [--culprit 11] [--delay-us 6] [--boots 8] [--seed 1] [--profile bench/trace/profile.yaml]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRng, nextInt } from '../../src/core/rng.ts';
 import { parseTrace, type Trace, type TraceBoot } from './trace.ts';

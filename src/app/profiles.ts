@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../adapters/store.ts';
 import { UserError } from '../core/errors.ts';
 import { findPinnedProfile, refusePinnedProfile } from './profile-pin.ts';
 import { readProfileFile } from '../adapters/profile-file.ts';
-import { invalidProfile, parseProfileYaml, shortenProblem, sizeError } from '../core/profile/yaml.ts';
+import { invalidProfile, parseProfileYaml, shortenProblem } from '../core/profile/yaml.ts';
 import {
   canonicalizeProfile,
   describeChain,

@@ -5,7 +5,7 @@
 // below ran a command (or wrote a file) on the host before string values were
 // restricted (the build is stopped as soon as it has); now the build must be
 // refused before anything runs.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listKernelCache, resetBuildWorkspace } from '../../src/app/build-cache.ts';

@@ -3,7 +3,7 @@
 // submitter's ccache dir dropped), and the parsers of `kbisect build --json` /
 // `kbisect measure --json` fed with output recorded from real Slurm jobs.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
