@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseExecutor, openSlurmJobs, summarizeExecutor, summarizeSlurmJobs } from '../../src/app/executor.ts';
 import { measureJobDetail, type MeasureJobResult } from '../../src/app/bisect/slurm-kernel-jobs.ts';
-import { hostOfDetail } from '../../src/app/sweep/run.ts';
+import { hostOfDetail } from '../../src/app/sweep/hosts.ts';
 import { UserError } from '../../src/core/errors.ts';
 import type { EventDetail } from '../../src/core/session.ts';
 import { useTempDir } from '../helpers/temp-dir.ts';

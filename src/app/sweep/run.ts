@@ -18,11 +18,10 @@ import { foldMerge } from '../../core/sweep/alert-records.ts';
 import { median } from '../../core/stats/index.ts';
 import { buildSeries, measurementKeyOf, pickEvenly, pickStride, pointNeed, seriesKeyOf, type SweepCommit } from '../../core/sweep/series.ts';
 import type { AlertRecord, SweepDefinition, SweepState } from '../../core/sweep/store-schema.ts';
-import type { SeriesView, SweepAccel, SweepBootRecord, SweepHost } from '../../core/sweep/types.ts';
+import type { SeriesView, SweepBootRecord, SweepHost } from '../../core/sweep/types.ts';
 import type { AccelChoice } from '../../core/measure/types.ts';
 import type { ExecutorKind } from '../../core/host-config.ts';
-import { sha256Hex } from '../../adapters/digest.ts';
-import { gatherFingerprintFacts, machineName } from '../../adapters/fingerprint.ts';
+import { gatherFingerprintFacts } from '../../adapters/fingerprint.ts';
 import { fetchRemote, firstParentDepth, getCommitInfo, isAncestor, listRangeCommits, listRecentFirstParent, resolveRevision, type CommitInfo } from '../../adapters/git.ts';
 import { acquireLock } from '../../adapters/lock.ts';
 import { sessionPaths } from '../../adapters/session-store.ts';
@@ -42,12 +41,13 @@ import {
   writeState,
   type SweepPaths,
 } from '../../adapters/sweep-store.ts';
-import { chooseExecutor, createMeasuringStage, openSlurmJobs, summarizeExecutor, type Executor, type SlurmExecutorSummary } from '../executor.ts';
+import { chooseExecutor, createMeasuringStage, openSlurmJobs, summarizeExecutor, type SlurmExecutorSummary } from '../executor.ts';
 import { checkMeasurementInput } from '../bisect/start.ts';
 import { looksLikePath } from '../profiles.ts';
 import type { StageOptions } from '../bisect/stage.ts';
 import { confirmAlerts, type ConfirmProgress } from './confirm.ts';
 import { DEFAULT_SWEEP, locateSweep, resolveSweepMeasurement } from './context.ts';
+import { commandHost, hostOfDetail, measuringMachine } from './hosts.ts';
 
 export const DEFAULT_MAX_COMMITS = 20;
 export const DEFAULT_SWEEP_BOOTS = 3;
@@ -197,48 +197,6 @@ async function selectCommits(opts: SweepRunOptions, def: SweepDefinition, known:
     notes.push(`first run of this series: the newest ${candidates.length} first-parent commits of ${def.branch}`);
   }
   return { mode: 'new', head, commits: pickEvenly(candidates, maxCommits), notes };
-}
-
-// The machine this run's points are filed under: this one, or the Slurm node
-// the measurement jobs are pinned to (a series belongs to one machine).
-function measuringMachine(executor: Executor): string {
-  if (executor.kind === 'local') return machineName();
-  const node = executor.settings.nodes?.[0];
-  if (node === undefined) {
-    throw new UserError(
-      'sweep run --executor slurm: expected `nodes` in host.yaml\'s slurm: block (the measurement node), got none: a sweep\'s series belongs to one machine, and with only a constraint its points could land on a different node each night',
-      'add e.g. `nodes: [perf01]` to the slurm: block of ~/.config/kbisect/host.yaml (kbisect doctor --executor slurm checks it)',
-    );
-  }
-  return node;
-}
-
-// The host a boot record is filed under: the Slurm worker's own node and facts
-// when the sample ran in a job, else this machine's; null when the detail does not say.
-export function hostOfDetail(detail: EventDetail | undefined, local: { facts: { cpuModel: string; hostKernel: string; qemuVersion: string }; machine: string }): SweepHost | null {
-  if (detail?.source === 'boot') {
-    const job = detail.job;
-    return {
-      id: detail.host,
-      machine: job?.node ?? local.machine,
-      cpuModel: job?.cpuModel ?? local.facts.cpuModel,
-      hostKernel: job?.hostKernel ?? local.facts.hostKernel,
-      qemuVersion: job?.qemuVersion ?? local.facts.qemuVersion,
-      accel: detail.accel,
-    };
-  }
-  if (detail?.source === 'command' && detail.job !== undefined) {
-    const job = detail.job;
-    // a command sample never starts QEMU: the worker's version is not asked
-    return commandHost({ cpuModel: job.cpuModel ?? 'unknown', hostKernel: job.hostKernel ?? 'unknown', qemuVersion: 'unknown' }, job.node ?? local.machine);
-  }
-  return null;
-}
-
-// Generic mode has no guest: the host's own facts, accelerator 'none'.
-function commandHost(facts: { cpuModel: string; hostKernel: string; qemuVersion: string }, machine: string): SweepHost {
-  const body = { cpuModel: facts.cpuModel, hostKernel: facts.hostKernel, qemuVersion: facts.qemuVersion, accel: 'none' as SweepAccel };
-  return { id: sha256Hex(JSON.stringify(body)).slice(0, 16), machine, ...body };
 }
 
 // Runs one sweep night; see the file comment.
