@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { InternalError, UserError, tailLines } from '../../core/errors.ts';
 import type { KernelConfigSpec } from '../../core/kernel-config.ts';
-import type { SlurmJobDetail } from '../../core/session.ts';
+import type { MeasuredSession, SlurmJobDetail } from '../../core/session.ts';
 import { buildTimedJobScript } from '../../core/slurm/job-script.ts';
 import {
   buildJobEnvironment,
@@ -176,4 +176,20 @@ export async function createSlurmKernelJobs(input: KernelJobsInput, ctx: SlurmSt
       return { job: r.job, output: r.value, node, infraErrors: r.infraErrors, wallMs: r.wallMs };
     },
   };
+}
+
+// A kernel-mode session's jobs (its commit, config, toolchain and profile),
+// saying which kbisect the workers run.
+export async function openSessionKernelJobs(
+  session: Extract<MeasuredSession, { mode: 'kernel' }>,
+  ctx: SlurmStageContext,
+  opts: { signal?: AbortSignal; onNote?: (text: string) => void },
+): Promise<SlurmKernelJobs> {
+  const kernelJobs = await createSlurmKernelJobs(
+    { repo: session.repo, kernelConfig: session.kernelConfig, toolchain: session.toolchain, profileYaml: session.profile.yaml, profileHash: session.profile.hash, accel: session.accel },
+    ctx,
+    opts,
+  );
+  opts.onNote?.(`Slurm workers run ${kernelJobs.kbisect.kind === 'executable' ? 'the single executable' : 'node and the bundle'}: ${kernelJobs.kbisect.detail}`);
+  return kernelJobs;
 }

@@ -6,19 +6,14 @@
 // accelerator. A run after kill -9 re-attaches to the jobs still open.
 import type { MeasuredSession } from '../../core/session.ts';
 import type { OpenJob } from '../../core/slurm/jobs-log.ts';
-import { createSlurmKernelJobs, measureJobDetail, type BuildJobResult } from './slurm-kernel-jobs.ts';
+import { measureJobDetail, openSessionKernelJobs, type BuildJobResult } from './slurm-kernel-jobs.ts';
 import type { SlurmStageContext } from './slurm-jobs.ts';
 import { recordKernelBoot } from './kernel-stage.ts';
 import type { Stage, StageOptions } from './stage.ts';
 
 export async function createSlurmKernelStage(session: Extract<MeasuredSession, { mode: 'kernel' }>, opts: StageOptions, ctx: SlurmStageContext): Promise<Stage> {
-  const kernelJobs = await createSlurmKernelJobs(
-    { repo: session.repo, kernelConfig: session.kernelConfig, toolchain: session.toolchain, profileYaml: session.profile.yaml, profileHash: session.profile.hash, accel: session.accel },
-    ctx,
-    opts,
-  );
+  const kernelJobs = await openSessionKernelJobs(session, ctx, opts);
   const { jobs } = kernelJobs;
-  opts.onNote?.(`Slurm workers run ${kernelJobs.kbisect.kind === 'executable' ? 'the single executable' : 'node and the bundle'}: ${kernelJobs.kbisect.detail}`);
   const slots = Math.max(1, opts.jobs ?? 1);
   const builds = new Map<string, Promise<BuildJobResult>>();
   // measurement jobs a killed run left, by commit (used when that commit is measured next)

@@ -11,7 +11,7 @@ import type { MeasuredSession } from '../../core/session.ts';
 import type { OpenJob } from '../../core/slurm/jobs-log.ts';
 import { sha256File } from '../../adapters/digest.ts';
 import { copySharedFile } from '../../adapters/slurm.ts';
-import { createSlurmKernelJobs, measureJobDetail } from '../bisect/slurm-kernel-jobs.ts';
+import { measureJobDetail, openSessionKernelJobs } from '../bisect/slurm-kernel-jobs.ts';
 import type { SlurmStageContext } from '../bisect/slurm-jobs.ts';
 import type { Stage, StageOptions } from '../bisect/stage.ts';
 import { bootEventOf } from './image-stage.ts';
@@ -28,13 +28,8 @@ async function shareImage(kernel: MeasureKernel, sharedDir: string): Promise<{ b
 }
 
 export async function createSlurmImageStage(session: Extract<MeasuredSession, { mode: 'kernel' }>, kernels: ReadonlyMap<string, MeasureKernel>, opts: StageOptions, ctx: SlurmStageContext): Promise<Stage> {
-  const kernelJobs = await createSlurmKernelJobs(
-    { repo: session.repo, kernelConfig: session.kernelConfig, toolchain: session.toolchain, profileYaml: session.profile.yaml, profileHash: session.profile.hash, accel: session.accel },
-    ctx,
-    opts,
-  );
+  const kernelJobs = await openSessionKernelJobs(session, ctx, opts);
   const { jobs } = kernelJobs;
-  opts.onNote?.(`Slurm workers run ${kernelJobs.kbisect.kind === 'executable' ? 'the single executable' : 'node and the bundle'}: ${kernelJobs.kbisect.detail}`);
   const shared = new Map<string, { bzImage: string; vmlinux: string | null }>();
   for (const [id, kernel] of kernels) shared.set(id, await shareImage(kernel, ctx.settings.sharedDir));
   // the measurement job a killed run left, by image
