@@ -24,8 +24,11 @@ function startQemu(socket: string): ChildProcess {
   return child;
 }
 
+// A fresh socket path per QEMU: the previous test's killed QEMU leaves its socket file, and waiting for that
+// path would find the stale one and connect before the new QEMU listens (ECONNREFUSED, seen under load).
+let qemus = 0;
 async function connectToNewQemu(): Promise<{ qemu: ChildProcess; qmp: QmpClient }> {
-  const socket = join(tmp.path, 'qemu.qmp');
+  const socket = join(tmp.path, `qemu-${++qemus}.qmp`);
   const qemu = startQemu(socket);
   const qmp = await connectQmp(socket);
   cleanups.unshift(() => qmp.close());
