@@ -7,20 +7,26 @@
 #   eval "$(bash scripts/slurm-local.sh env)"
 #   bash scripts/slurm-local.sh stop    # cancels jobs, kills our daemons by pid, deletes the state dir
 # Overrides: SLURM_LOCAL_DIR (default /tmp/kbisect-slurm-local), SLURMCTLD_PORT SLURMD_PORT
-# REDIS_PORT SLURM_MIN_JOB_AGE. Based on the verified recipe in the lab notes.
+# REDIS_PORT SLURM_MIN_JOB_AGE, and SLURM_LOCAL_NODES=N (default 1): N measurement nodes, localhost
+# plus perf2..perfN in the perf partition, each its own slurmd on port SLURMD_PORT+k-1 (several hosts
+# for a multi-host bisection on one machine). Based on the verified recipe in the lab notes.
 set -euo pipefail
 D=${SLURM_LOCAL_DIR:-/tmp/kbisect-slurm-local}  # ALL config, key, state, logs, pid files: stop removes it
 CONF=$D/etc/slurm.conf                  # private config; /etc/slurm is never read or written
 SOCK=$D/munge/munge.socket              # private munged socket: a system munged cannot interfere
 CTLD_PORT=${SLURMCTLD_PORT:-6817} SLURMD_PORT=${SLURMD_PORT:-6818}  # override if taken
 REDIS_PORT=${REDIS_PORT:-6379}          # the port ccache's redis://HOST URL defaults to
+NODES=${SLURM_LOCAL_NODES:-1}
+[[ $NODES =~ ^[1-8]$ ]] || { echo "SLURM_LOCAL_NODES: expected 1..8, got '$NODES'" >&2; exit 2; }
+EXTRA=""; for ((k = 2; k <= NODES; k++)); do EXTRA+=" perf$k"; done  # nodes besides localhost
 export SLURM_CONF=$CONF                 # every Slurm command (and every job) reads this config
 
-# alive NAME: $D/run/NAME.pid names a live process whose command is NAME. Checking the name
-# guards against a reused pid; zombies (state Z) count as dead although kill -0 accepts them.
-alive() { local p s; p=$(cat "$D/run/$1.pid" 2>/dev/null) || return 1
+# alive NAME [PIDFILE]: $D/run/PIDFILE.pid (default NAME) names a live process whose command is
+# NAME. Checking the name guards against a reused pid; zombies (state Z) count as dead although
+# kill -0 accepts them.
+alive() { local p s; p=$(cat "$D/run/${2:-$1}.pid" 2>/dev/null) || return 1
   s=$(ps -o stat=,comm= -p "$p" 2>/dev/null) && [[ $s != Z* && ${s##* } == "$1" ]]; }
-dead() { ! alive "$1"; }
+dead() { ! alive "$@"; }
 # waitfor SECS WHAT CMD...: daemons fork before they are ready, so poll 10x/s until CMD succeeds.
 waitfor() { local end=$(( SECONDS + $1 )) what=$2; shift 2
   until "$@" >/dev/null 2>&1; do
@@ -28,8 +34,9 @@ waitfor() { local end=$(( SECONDS + $1 )) what=$2; shift 2
     sleep 0.1; done; }
 munge_ok() { munge -n -S "$SOCK" | unmunge -S "$SOCK"; }           # a credential round-trips
 ctld_ok()  { alive slurmctld && scontrol ping | grep -q 'is UP'; }  # controller answers RPCs
-# Node usable = idle/mix/alloc/comp (not down*, unk*, drain, inval); one line per partition.
-node_ok()  { alive slurmd && sinfo -h -p build -o %t | grep -qxE 'idle|mix|alloc|comp'; }
+# Node usable = idle/mix/alloc/comp (not down*, unk*, drain, inval): every node of perf.
+node_ok()  { local n; for n in localhost $EXTRA; do alive slurmd "slurmd-$n" || return 1; done
+  [ "$(sinfo -h -N -p perf -o '%N %t' | grep -cE ' (idle|mix|alloc|comp)$')" = "$NODES" ]; }
 redis_ok() { alive redis-server && [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping)" = PONG ]; }
 no_jobs()  { [ -z "$(squeue -h -o %A)" ]; }
 
@@ -61,11 +68,11 @@ AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$SOCK               # clients, slurmctld, slurmd, slurmstepd: our munged
 StateSaveLocation=$D/state
-SlurmdSpoolDir=$D/spool
+SlurmdSpoolDir=$D/spool/%n             # %n: the node name (several slurmd on one machine)
 SlurmctldPidFile=$D/run/slurmctld.pid
-SlurmdPidFile=$D/run/slurmd.pid
+SlurmdPidFile=$D/run/slurmd-%n.pid
 SlurmctldLogFile=$D/log/slurmctld.log
-SlurmdLogFile=$D/log/slurmd.log
+SlurmdLogFile=$D/log/slurmd-%n.log
 ProctrackType=proctrack/linuxproc   # proctrack/cgroup fails here (no usable freezer cgroup)
 TaskPlugin=task/affinity            # pins a job to its CPUs, so nproc in a job = its -c
 JobAcctGatherType=jobacct_gather/none
@@ -79,15 +86,22 @@ SelectTypeParameters=CR_Core        # CPUs only; memory is not a consumable (no 
 ReturnToService=2                   # node comes back by itself when slurmd re-registers
 MinJobAge=${SLURM_MIN_JOB_AGE:-3600}  # seconds scontrol show job keeps a finished job
 KillWait=5                          # seconds from SIGTERM to SIGKILL on scancel/timeout
+EOF
+    # The other nodes come first: while localhost is the only node defined, Slurm 22.05 takes any
+    # name it looks up for localhost ("Duplicated NodeHostName perf2"). Each slurmd its own port.
+    for ((k = 2; k <= NODES; k++)); do
+      echo "NodeName=perf$k NodeHostname=perf$k NodeAddr=127.0.0.1 Port=$(( SLURMD_PORT + k - 1 )) $HW State=UNKNOWN" >> "$CONF"; done
+    cat >> "$CONF" <<EOF
 NodeName=localhost NodeAddr=127.0.0.1 $HW State=UNKNOWN
 PartitionName=build Nodes=localhost Default=YES MaxTime=INFINITE State=UP
-PartitionName=perf  Nodes=localhost MaxTime=INFINITE State=UP
+PartitionName=perf  Nodes=localhost${EXTRA// /,} MaxTime=INFINITE State=UP
 EOF
   fi
   # Order: munged, slurmctld, slurmd (it registers with slurmctld), redis (independent).
   alive slurmctld || slurmctld -f "$CONF"
   waitfor 30 slurmctld ctld_ok
-  alive slurmd || slurmd -f "$CONF" -N localhost  # -N: node name need not be the hostname
+  for n in localhost $EXTRA; do mkdir -p "$D/spool/$n"  # -N: node name need not be the hostname
+    alive slurmd "slurmd-$n" || slurmd -f "$CONF" -N "$n"; done
   waitfor 30 slurmd node_ok
   # redis for ccache: loopback only, no persistence, LRU eviction (ccache never cleans redis).
   alive redis-server || redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes \
@@ -97,16 +111,19 @@ EOF
   echo "export SLURM_CONF=$CONF"
 }
 
-# kill_daemon NAME: TERM our daemon by its recorded pid, wait up to 10 s, then KILL.
-kill_daemon() { alive "$1" || return 0; local p; p=$(cat "$D/run/$1.pid"); kill "$p" || true
-  waitfor 10 "exit of $1 ($p)" dead "$1" || kill -9 "$p" || true; }
+# kill_daemon NAME [PIDFILE]: TERM our daemon by its recorded pid, wait up to 10 s, then KILL.
+kill_daemon() { alive "$1" "${2:-$1}" || return 0; local p; p=$(cat "$D/run/${2:-$1}.pid"); kill "$p" || true
+  waitfor 10 "exit of $1 ($p)" dead "$1" "${2:-$1}" || kill -9 "$p" || true; }
 
 stop() {
   if ctld_ok; then
     # Cancel all jobs first so their slurmstepd processes end while slurmd still runs.
     squeue -h -o %A | sort -u | xargs -r scancel
     waitfor 20 "jobs to end" no_jobs || true; fi
-  for n in redis-server slurmd slurmctld munged; do kill_daemon $n; done
+  kill_daemon redis-server
+  # every slurmd this cluster started, whatever SLURM_LOCAL_NODES says now
+  for f in "$D"/run/slurmd-*.pid; do [ -e "$f" ] && kill_daemon slurmd "$(basename "$f" .pid)"; done
+  for n in slurmctld munged; do kill_daemon $n; done
   [[ $D == /?*/?* ]] && rm -rf "$D"  # refuse to remove "/" or a top-level directory
   return 0
 }

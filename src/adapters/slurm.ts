@@ -2,6 +2,7 @@
 // data run through adapters/exec, the files a job shares with kbisect (its
 // script, its result, the jobs log), and the ccache remote storage ping.
 // Builders and parsers live in core/slurm; nothing here decides a verdict.
+import { randomUUID } from 'node:crypto';
 import { chmod, copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
@@ -98,8 +99,8 @@ export async function listPartitions(): Promise<{ partitions: PartitionInfo[]; n
 // temporary directory renamed into place, so a worker never sees half a tree.
 export async function exportTree(repo: string, sha: string, dir: string, signal?: AbortSignal): Promise<void> {
   if (await isDirectory(dir)) return;
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
+  // unique per call: two measurement hosts of one run may export the same commit at once
+  const tmp = `${dir}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
   await mkdir(tmp, { recursive: true });
   const cmd: CommandSpec = { file: 'bash', args: ['-c', 'set -o pipefail; git -C "$1" archive --format=tar "$2" | tar -x -C "$3"', 'kbisect-export', repo, sha, tmp] };
   const r = await runCommand(cmd, { reject: false, ...(signal ? { signal } : {}) });

@@ -40,6 +40,14 @@ export async function chooseExecutor(wanted: ExecutorKind | undefined, configPat
   return { kind: 'slurm', settings: config.slurm };
 }
 
+// The measurement hosts a bisection can use at once: the Slurm nodes of
+// host.yaml when there are several (undefined: one host, as always).
+export function measurementHosts(executor: Executor): string[] | undefined {
+  if (executor.kind !== 'slurm') return undefined;
+  const nodes = executor.settings.nodes ?? [];
+  return nodes.length >= 2 ? [...nodes] : undefined;
+}
+
 // The stage that measures `session`'s commits where the executor says; `jobsDir` holds the Slurm jobs log.
 export function createMeasuringStage(session: MeasuredSession, opts: StageOptions, executor: Executor, jobsDir: string): Promise<Stage> | Stage {
   if (executor.kind === 'slurm') {

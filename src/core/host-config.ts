@@ -28,7 +28,8 @@ export const executorKinds = ['local', 'slurm'] as const satisfies readonly Exec
 export interface SlurmSettings {
   buildPartition: string;
   perfPartition: string;
-  // measurement jobs are pinned to the first of these nodes (one host per bisection)
+  // measurement jobs are pinned to these nodes: one, or several measured at once, each boot judged
+  // against its own node's GOOD and BAD (a multi-host bisection; `compare`, sweeps: the first node)
   nodes?: string[];
   // or: any node with this feature (sbatch --constraint)
   constraint?: string;
@@ -81,7 +82,8 @@ const slurmSchema = z
     },
     { error: expecting('a mapping of Slurm settings (sharedDir, perfPartition, ...)') },
   )
-  .refine((s) => s.nodes === undefined || s.constraint === undefined, { error: 'expected either nodes or constraint, got both', path: ['constraint'] });
+  .refine((s) => s.nodes === undefined || s.constraint === undefined, { error: 'expected either nodes or constraint, got both', path: ['constraint'] })
+  .refine((s) => s.nodes === undefined || new Set(s.nodes).size === s.nodes.length, { error: 'expected every node once, got one twice', path: ['nodes'] });
 
 const hostConfigSchema = z.strictObject(
   {

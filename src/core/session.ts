@@ -10,6 +10,9 @@ import { checkSchema, formatProblem, type Checked } from './schema.ts';
 
 const sha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'expected a full commit id (40 or 64 hex digits)');
 const commit = z.object({ sha, subject: z.string(), author: z.string(), date: z.string() });
+// a Slurm node name as `scontrol` prints it
+const hostName = z.string().regex(/^[A-Za-z0-9][\w.+-]{0,127}$/, 'expected a node name (letters, digits, . _ + -)');
+export const MAX_HOSTS = 64;
 const terms = z.object({ old: z.string().min(1).max(40), new: z.string().min(1).max(40) });
 const test = z.object({ name: z.string().min(1), metric: z.string().min(1), unit: z.string().min(1), higherIsBetter: z.boolean() });
 // the events log of a session is a plain file name beside session.json (no path)
@@ -43,6 +46,9 @@ const common = {
   toolchain: z.string().nullable(),
   eventsFile: z.string().regex(EVENTS_FILE, 'expected events.jsonl or events-ID.jsonl').optional(),
   settings: startSettingsSchema.optional(),
+  // several measurement hosts (the Slurm nodes of host.yaml, fixed by the first run that measures): each
+  // boot names its host and is judged against that host's own GOOD and BAD (core/bisect/hosts.ts)
+  hosts: z.array(hostName).min(2).max(MAX_HOSTS).optional(),
 };
 // checked against validateBisectConfig by the reader; the schema only asks for an object
 const config = z.custom<BisectConfig>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'expected the engine settings object');
@@ -90,7 +96,7 @@ export type MeasuredSession = Extract<BisectSession, { mode: 'kernel' | 'command
 
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
 export const bisectEventSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('boot'), commit: sha, runs: z.array(finite).min(1).max(100_000) }),
+  z.object({ kind: z.literal('boot'), commit: sha, runs: z.array(finite).min(1).max(100_000), host: hostName.optional() }),
   z.object({ kind: z.literal('build-failed'), commit: sha, reason: z.string() }),
   z.object({ kind: z.literal('boot-failed'), commit: sha, reason: z.string() }),
   z.object({ kind: z.literal('skip'), commit: sha, reason: z.string() }),
@@ -157,9 +163,14 @@ export interface LoggedEvent {
 }
 
 // The host and accelerator of the first boot in a log (null: no boot yet): a
-// bisection or a comparison never mixes the boots of two of them.
-export function hostOfBoots(events: readonly LoggedEvent[]): { host: string; accel: string } | null {
-  for (const e of events) if (e.event.kind === 'boot' && e.detail?.source === 'boot') return { host: e.detail.host, accel: e.detail.accel };
+// bisection or a comparison never mixes the boots of two of them. With
+// several measurement hosts, the first boot of measurement host `of`: each
+// of them never mixes machines either.
+export function hostOfBoots(events: readonly LoggedEvent[], of?: string): { host: string; accel: string } | null {
+  for (const e of events) {
+    if (e.event.kind !== 'boot' || e.detail?.source !== 'boot') continue;
+    if (of === undefined || e.event.host === of) return { host: e.detail.host, accel: e.detail.accel };
+  }
   return null;
 }
 

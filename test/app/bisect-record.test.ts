@@ -1,10 +1,10 @@
 // The one path every event takes (app/bisect/record.ts): applied to the engine
 // first, appended only if accepted, never once the process is being stopped.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resetBisection, startBisection } from '../../src/app/bisect.ts';
-import { nextMeasured, openEventLog, recordEvent } from '../../src/app/bisect/record.ts';
+import { nextMeasured, openEventLog, recordEvent, serializeRecorder } from '../../src/app/bisect/record.ts';
 import { sessionPaths } from '../../src/adapters/session-store.ts';
 import { InterruptedError, UserError } from '../../src/core/errors.ts';
 import { isolateKbisectDirs, makeBenchRepo, type BenchRepo } from '../helpers/bench-repo.ts';
@@ -64,6 +64,41 @@ describe('recordEvent', () => {
     // a command's samples carry no host: nothing to compare
     await recordEvent(log, { kind: 'boot', commit: r.shas[3] as string, runs: [79] }, { source: 'command', exitCode: 0, durationMs: 3, stderrTail: '' });
     expect(log.state.events).toBe(3);
+  });
+
+  it('with several measurement hosts, refuses a boot whose machine is not the one its host measured on before', async () => {
+    await startBisection({ repo: r.repo, good: r.shas[0] as string, bad: r.shas[3] as string, command: 'bash bench.sh' });
+    const paths = await sessionPaths(r.repo);
+    const session = JSON.parse(readFileSync(paths.session, 'utf8')) as Record<string, unknown>;
+    writeFileSync(paths.session, JSON.stringify({ ...session, hosts: ['n1', 'n2'] }));
+    const log = await openEventLog(paths);
+    const boot = (fingerprint: string) => ({ source: 'boot' as const, imageHash: 'abc', bootIndex: 0, host: fingerprint, accel: 'tcg' as const });
+    // two hosts, two machines: each judged on its own, both accepted
+    await recordEvent(log, { kind: 'boot', commit: r.shas[3] as string, runs: [80], host: 'n1' }, boot('fp-1'));
+    await recordEvent(log, { kind: 'boot', commit: r.shas[3] as string, runs: [120], host: 'n2' }, boot('fp-2'));
+    expect(log.state.events).toBe(2);
+    // n2's next boot from n1's machine: n2's numbers would mix two machines
+    const error = await recordEvent(log, { kind: 'boot', commit: r.shas[0] as string, runs: [100], host: 'n2' }, boot('fp-1')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/the boots of measurement host n2 ran on host fp-2 \(tcg\), this one on host fp-1/);
+    // a boot without its host is the engine's to refuse
+    const unnamed = await recordEvent(log, { kind: 'boot', commit: r.shas[0] as string, runs: [100] }, boot('fp-1')).catch((e: unknown) => e);
+    expect((unnamed as UserError).message).toMatch(/name its host/);
+    expect(log.state.events).toBe(2);
+  });
+
+  it('serializeRecorder applies concurrent events one after the other, none lost', async () => {
+    await startBisection({ repo: r.repo, good: r.shas[0] as string, bad: r.shas[3] as string, command: 'bash bench.sh' });
+    const log = await openEventLog(await sessionPaths(r.repo));
+    const record = serializeRecorder((event, detail) => recordEvent(log, event, detail));
+    const failing = record({ kind: 'boot', commit: r.shas[0] as string, runs: [0] });
+    await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => record({ kind: 'boot', commit: (i % 2 === 0 ? r.shas[0] : r.shas[3]) as string, runs: [100 - i] })),
+      failing.catch(() => undefined),
+    ]);
+    await expect(failing).rejects.toBeInstanceOf(UserError);
+    expect(log.state.events).toBe(8);
+    expect(events().trim().split('\n')).toHaveLength(8);
   });
 
   it('logs nothing once the process is being stopped (Ctrl-C): the sample in flight is discarded', async () => {

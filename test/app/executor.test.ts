@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseExecutor, openSlurmJobs, summarizeExecutor, summarizeSlurmJobs } from '../../src/app/executor.ts';
+import { chooseExecutor, measurementHosts, type Executor, openSlurmJobs, summarizeExecutor, summarizeSlurmJobs } from '../../src/app/executor.ts';
 import { measureJobDetail, type MeasureJobResult } from '../../src/app/bisect/slurm-kernel-jobs.ts';
 import { hostOfDetail } from '../../src/app/sweep/hosts.ts';
 import { UserError } from '../../src/core/errors.ts';
@@ -127,5 +127,19 @@ describe("the machine a sweep files a sample under", () => {
       output: { hostFingerprint: { id: 'h', cpuModel: 'Worker CPU', hostKernel: '6.12.0-worker', qemuVersion: 'QEMU 9', cpuCount: 8 }, accel: 'kvm', accelReason: '', profileHash: 'p', kernel: { imageHash: 'i' }, boots: [], warnings: [] },
     } as unknown as MeasureJobResult;
     expect(measureJobDetail(m)).toEqual({ executor: 'slurm', id: '42', node: 'perf01', infraRetries: 1, cpuModel: 'Worker CPU', hostKernel: '6.12.0-worker', qemuVersion: 'QEMU 9' });
+  });
+});
+
+describe('measurementHosts', () => {
+  const settings = { buildPartition: 'build', perfPartition: 'perf', sharedDir: '/srv/k', infraRetries: 3 };
+  it('is the Slurm nodes when there are several: a multi-host bisection', () => {
+    expect(measurementHosts({ kind: 'slurm', settings: { ...settings, nodes: ['perf01', 'perf02'] } })).toEqual(['perf01', 'perf02']);
+  });
+  it.each<[string, Executor]>([
+    ['the local executor', { kind: 'local' }],
+    ['one node', { kind: 'slurm', settings: { ...settings, nodes: ['perf01'] } }],
+    ['a constraint instead of nodes', { kind: 'slurm', settings: { ...settings, constraint: 'perf' } }],
+  ])('is none (one host, as always) with %s', (_what, executor) => {
+    expect(measurementHosts(executor)).toBeUndefined();
   });
 });

@@ -131,6 +131,8 @@ export async function recordKernelBoot(
   outcome: BootOutcome,
   where: { host: string; accel: 'kvm' | 'tcg'; job?: SlurmJobDetail },
   record: Parameters<Stage['measure']>[2],
+  // several measurement hosts: the one the boot ran on (named in the event)
+  host?: string,
 ): Promise<void> {
   const base = { source: 'boot' as const, imageHash, bootIndex: outcome.bootIndex, ...where };
   if (outcome.kind === 'boot-failed') {
@@ -147,5 +149,5 @@ export async function recordKernelBoot(
     readyMs: Math.round(outcome.readyMs),
     tests: outcome.tests.map((t) => ({ test: t.test, metric: t.metric, unit: t.unit, runs: t.runs, warmup: t.warmup })),
   };
-  await record({ kind: 'boot', commit: sha, runs: judged.runs }, detail);
+  await record({ kind: 'boot', commit: sha, runs: judged.runs, ...(host === undefined ? {} : { host }) }, detail);
 }

@@ -59,14 +59,19 @@ function describeEvent(event: BisectEvent, session: BisectSession): string {
 // refused: the bisection judges every boot against GOOD's and BAD's, and
 // numbers of two machines (or of KVM and TCG) differ by more than any
 // regression. A session resumed elsewhere (a shared tree, a replayed log)
-// must not mix them silently.
+// must not mix them silently. With several measurement hosts the same
+// holds per host: each host's boots are judged against its own endpoints.
+// Not safe to call twice at once (the state of one call would be lost):
+// the run loop serializes its calls (serializeRecorder).
 export async function recordEvent(log: EventLog, event: BisectEvent, detail?: EventDetail, onNote?: (text: string) => void): Promise<void> {
   if (isShuttingDown()) throw new InterruptedError('interrupted: the measurement in flight was discarded, not logged');
-  if (detail?.source === 'boot') {
-    const where = hostOfBoots(log.events);
+  const engineHost = event.kind === 'boot' ? event.host : undefined;
+  if (detail?.source === 'boot' && (log.session.hosts === undefined || engineHost !== undefined)) {
+    const where = hostOfBoots(log.events, log.session.hosts === undefined ? undefined : engineHost);
     if (where !== null && (where.host !== detail.host || where.accel !== detail.accel)) {
+      const of = engineHost === undefined ? "this bisection's boots" : `the boots of measurement host ${engineHost}`;
       throw new UserError(
-        `${describeEvent(event, log.session)} was not recorded: this bisection's boots ran on host ${where.host} (${where.accel}), this one on host ${detail.host} (${detail.accel}); mixing them would judge hosts, not commits`,
+        `${describeEvent(event, log.session)} was not recorded: ${of} ran on host ${where.host} (${where.accel}), this one on host ${detail.host} (${detail.accel}); mixing them would judge hosts, not commits`,
         `run it on the host where it began, with --accel ${where.accel}; or kbisect reset and start again here`,
       );
     }
@@ -83,6 +88,18 @@ export async function recordEvent(log: EventLog, event: BisectEvent, detail?: Ev
   if (torn) onNote?.(`moved a last line of the log cut short by a crash (${torn.bytes} bytes) aside to ${torn.savedAs}`);
   log.state = next;
   log.events.push(logged);
+}
+
+// A recorder that runs one recordEvent at a time, in call order: several
+// measurement hosts report their boots concurrently, and each event must be
+// applied to the state the previous one left.
+export function serializeRecorder(record: (event: BisectEvent, detail?: EventDetail) => Promise<void>): (event: BisectEvent, detail?: EventDetail) => Promise<void> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (event, detail) => {
+    const mine = tail.then(() => record(event, detail));
+    tail = mine.catch(() => {});
+    return mine;
+  };
 }
 
 // The commit the engine wants measured next, if any.

@@ -5,16 +5,17 @@
 import { InternalError, UserError } from '../../core/errors.ts';
 import { nextActions, summarize } from '../../core/bisect/index.ts';
 import { buildReportInput, toJsonResult } from '../../core/bisect/report-input.ts';
-import type { Action, BisectResult, BisectState } from '../../core/bisect/types.ts';
+import type { BisectResult, BisectState } from '../../core/bisect/types.ts';
 import type { ReportInput } from '../../core/report/types.ts';
 import type { BisectSession, MeasuredSession } from '../../core/session.ts';
 import { acquireLock } from '../../adapters/lock.ts';
 import { sessionPaths, sessionPathsIn, writeSession } from '../../adapters/session-store.ts';
 import { writeFileAtomic } from '../../adapters/store.ts';
 import type { ExecutorKind } from '../../core/host-config.ts';
-import { chooseExecutor, createMeasuringStage, summarizeExecutor, type SlurmExecutorSummary } from '../executor.ts';
+import { chooseExecutor, createMeasuringStage, measurementHosts, summarizeExecutor, type Executor, type SlurmExecutorSummary } from '../executor.ts';
 import { checkMeasurementInput, resolveMeasurement, type Measurement } from './start.ts';
-import { openEventLog, recordEvent, type EventLog } from './record.ts';
+import { openEventLog, recordEvent, replayEvents, serializeRecorder, type EventLog } from './record.ts';
+import { runHostsLoop, type MeasureAction } from './hosts-loop.ts';
 import type { BisectProgress, StageOptions } from './stage.ts';
 
 export interface RunOptions extends Measurement, StageOptions {
@@ -72,6 +73,39 @@ async function settleMeasurement(log: EventLog, m: Measurement, onNote?: (t: str
   return resolved;
 }
 
+// The session with the measurement hosts the executor offers, fixed by the
+// first run that measures: several Slurm nodes in host.yaml make a
+// multi-host bisection (each boot judged against its own host's GOOD and
+// BAD), one node or the local machine a single-host one. A session with
+// boots keeps its hosts: a node list changed mid-bisection is refused
+// rather than mixing machines, and a single-host session begun before more
+// nodes were listed goes on on its first node.
+async function settleHosts(log: EventLog, executor: Executor, onNote?: (t: string) => void): Promise<MeasuredSession> {
+  const session = log.session as MeasuredSession;
+  const offered = measurementHosts(executor);
+  const had = session.hosts;
+  const same = had !== undefined && offered !== undefined && had.length === offered.length && had.every((h, i) => h === offered[i]);
+  if (same || (had === undefined && offered === undefined)) return session;
+  const hasBoots = log.events.some((e) => e.event.kind === 'boot');
+  if (hasBoots) {
+    if (had === undefined) {
+      onNote?.(`this bisection began on one measurement host; it goes on there (${executor.kind === 'slurm' ? `node ${executor.settings.nodes?.[0] ?? 'chosen by Slurm'}` : 'this machine'}), not on the ${offered?.length ?? 0} nodes host.yaml lists now`);
+      return session;
+    }
+    throw new UserError(
+      `this bisection measures on the hosts ${had.join(', ')} (each judged against its own GOOD and BAD), but ${offered === undefined ? `the ${executor.kind} executor offers no node list` : `host.yaml now lists ${offered.join(', ')}`}; its boots cannot move to other machines`,
+      `run it with --executor slurm and \`nodes: [${had.join(', ')}]\` in host.yaml's slurm block, or kbisect reset and start again`,
+    );
+  }
+  const { hosts: _dropped, ...rest } = session;
+  const updated: MeasuredSession = offered === undefined ? rest : { ...rest, hosts: offered };
+  await writeSession(log.paths, updated);
+  log.session = updated;
+  log.state = replayEvents(updated, log.events, log.paths);
+  if (offered !== undefined) onNote?.(`measuring on ${offered.length} hosts at once: ${offered.join(', ')} (each boot judged against its own host's GOOD and BAD)`);
+  return updated;
+}
+
 // Runs the bisection until the engine is done; resumable at any point.
 export async function runBisection(opts: RunOptions): Promise<RunOutcome> {
   checkMeasurementInput(opts);
@@ -87,41 +121,48 @@ export async function runBisection(opts: RunOptions): Promise<RunOutcome> {
     if (resumed > 0) opts.onNote?.(`resuming: ${resumed} events already logged (${log.events.filter((e) => e.event.kind === 'boot').length} samples re-used)`);
     const started = performance.now();
     const executor = await chooseExecutor(opts.executor);
-    const stage = await createMeasuringStage(session, opts, executor, paths.dir);
+    const measured = await settleHosts(log, executor, opts.onNote);
+    const stage = await createMeasuringStage(measured, opts, executor, paths.dir);
     try {
-      const record = async (event: Parameters<typeof recordEvent>[1], detail?: Parameters<typeof recordEvent>[2]): Promise<void> => {
+      const record = serializeRecorder(async (event, detail) => {
         await recordEvent(log, event, detail, opts.onNote);
         opts.onState?.(log.state);
+      });
+      const measure = async (action: MeasureAction): Promise<void> => {
+        const leader = summarize(log.state);
+        const progressBase = {
+          step: log.state.steps.length + 1,
+          commit: action.commit,
+          subject: session.commits.find((c) => c.sha === action.commit)?.subject ?? '',
+          phase: action.reference === true ? `${action.phase} (reference)` : action.phase,
+          ...(action.host === undefined ? {} : { host: action.host }),
+          leader: leader.culprit?.commit ?? null,
+          leaderProbability: leader.culprit?.probability ?? null,
+        };
+        await stage.measure(action.commit, action.boots, record, (p) => opts.onProgress?.({ ...progressBase, ...p, elapsedMs: performance.now() - started }), action.host);
       };
-      for (;;) {
-        if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
-        const actions = nextActions(log.state);
-        if (actions.some((a) => a.kind === 'done')) break;
-        if (opts.stopWhen?.(log.state) === true) break;
-        for (const a of actions) if (a.kind === 'build' && a.speculative) stage.prefetch(a.commit);
-        const measures = actions.filter((a): a is Extract<Action, { kind: 'measure' }> => a.kind === 'measure');
-        if (measures.length === 0) throw new InternalError(`the engine asked for nothing to do: ${JSON.stringify(actions)}`);
-        for (const action of measures) {
-          const leader = summarize(log.state);
-          const progressBase = {
-            step: log.state.steps.length + 1,
-            commit: action.commit,
-            subject: session.commits.find((c) => c.sha === action.commit)?.subject ?? '',
-            phase: action.reference === true ? `${action.phase} (reference)` : action.phase,
-            leader: leader.culprit?.commit ?? null,
-            leaderProbability: leader.culprit?.probability ?? null,
-          };
-          await stage.measure(action.commit, action.boots, record, (p) => opts.onProgress?.({ ...progressBase, ...p, elapsedMs: performance.now() - started }));
+      if (log.state.hosts !== undefined) {
+        await runHostsLoop({ state: () => log.state, stage, measure, ...(opts.stopWhen ? { stopWhen: opts.stopWhen } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+      } else {
+        for (;;) {
+          if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
+          const actions = nextActions(log.state);
+          if (actions.some((a) => a.kind === 'done')) break;
+          if (opts.stopWhen?.(log.state) === true) break;
+          for (const a of actions) if (a.kind === 'build' && a.speculative) stage.prefetch(a.commit);
+          const measures = actions.filter((a): a is MeasureAction => a.kind === 'measure');
+          if (measures.length === 0) throw new InternalError(`the engine asked for nothing to do: ${JSON.stringify(actions)}`);
+          for (const action of measures) await measure(action);
         }
       }
     } finally {
       stage.dispose?.();
     }
     const result = summarize(log.state);
-    const report = buildReportInput(session, log.state, log.events, new Date().toISOString());
+    const report = buildReportInput(measured, log.state, log.events, new Date().toISOString());
     await writeFileAtomic(paths.report, `${JSON.stringify(toJsonResult(session, result, report), null, 2)}\n`);
     const summary = await summarizeExecutor(executor, paths.dir);
-    return { session, result, report, resumedEvents: resumed, ...(summary === undefined ? {} : { executor: summary }) };
+    return { session: measured, result, report, resumedEvents: resumed, ...(summary === undefined ? {} : { executor: summary }) };
   } finally {
     await lock.release();
   }

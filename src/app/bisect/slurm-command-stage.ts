@@ -23,24 +23,25 @@ const STDERR_TAIL_CHARS = 2000;
 export function createSlurmCommandStage(session: Extract<MeasuredSession, { mode: 'command' }>, opts: StageOptions, ctx: SlurmStageContext): Stage {
   const timeoutS = session.commandTimeoutS ?? DEFAULT_COMMAND_TIMEOUT_S;
   const jobs = createSlurmJobs(ctx, opts);
-  const submit = (sha: string, tree: string): Promise<OpenJob> =>
+  const submit = (sha: string, tree: string, host: string | undefined): Promise<OpenJob> =>
     jobs.submit({
       commit: sha,
       role: 'sample',
       script: (jobDir) => buildSampleJobScript({ tree, jobDir, commit: sha, command: session.command, timeoutS }),
-      placement: measurementPlacement(ctx.settings),
+      placement: measurementPlacement(ctx.settings, host),
       // a backstop: the script's own timeout ends the command first
       timeLimitMin: Math.ceil(timeoutS / 60) + 2,
     });
 
   return {
     prefetch() {},
-    async measure(sha, samples, record, emit) {
+    async measure(sha, samples, record, emit, host) {
       const tree = join(jobs.root, 'trees', sha);
       await exportTree(session.repo, sha, tree, opts.signal);
-      // re-attach: jobs a killed run submitted and never dealt with
+      // re-attach: jobs a killed run submitted and never dealt with (with several hosts: this host's own)
       const queue: OpenJob[] = [];
       for (const job of await jobs.openFromLog()) {
+        if (host !== undefined && job.node !== host) continue;
         if (job.commit !== sha || job.role !== 'sample' || queue.length >= samples) {
           await jobs.cancel([job], `not needed: measuring ${sha.slice(0, 12)} now`);
           continue;
@@ -53,7 +54,7 @@ export function createSlurmCommandStage(session: Extract<MeasuredSession, { mode
       try {
         while (done < samples) {
           // every sample still wanted is queued at once: Slurm runs them one after the other on the exclusive node
-          while (queue.length < samples - done) queue.push(await submit(sha, tree));
+          while (queue.length < samples - done) queue.push(await submit(sha, tree, host));
           const job = queue.shift() as OpenJob;
           emit({ stage: 'command', bootIndex: done, bootsWanted: samples });
           const wait = await jobs.waitFor(job);
@@ -88,7 +89,7 @@ export function createSlurmCommandStage(session: Extract<MeasuredSession, { mode
           await jobs.end(job, outcome.kind, status);
           switch (outcome.kind) {
             case 'sample':
-              await record({ kind: 'boot', commit: sha, runs: [outcome.value] }, detail);
+              await record({ kind: 'boot', commit: sha, runs: [outcome.value], ...(host === undefined ? {} : { host }) }, detail);
               done++;
               break;
             case 'skip':

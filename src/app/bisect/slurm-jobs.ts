@@ -85,9 +85,10 @@ export function createSlurmJobs(ctx: SlurmStageContext, opts: { signal?: AbortSi
       const jobDir = join(root, 'jobs', `${commit.slice(0, 12)}-${role}-${randomUUID().slice(0, 8)}`);
       const path = await writeJobScript(jobDir, script(jobDir));
       const jobId = await submitJob({ script: path, jobName, stdoutPath: join(jobDir, 'slurm.out'), stderrPath: join(jobDir, 'slurm.err'), chdir: jobDir, timeLimitMin, ...placement });
-      const job: OpenJob = { jobId, commit, jobDir, role };
+      const node = placement.nodelist;
+      const job: OpenJob = { jobId, commit, jobDir, role, ...(node === undefined ? {} : { node }) };
       // logged before any waiting: after kill -9 the next run finds it here
-      await appendJobRecord(logPath, { kind: 'submitted', jobId, commit, jobDir, at: now(), ...(role === 'sample' ? {} : { role }) });
+      await appendJobRecord(logPath, { kind: 'submitted', jobId, commit, jobDir, at: now(), ...(role === 'sample' ? {} : { role }), ...(node === undefined ? {} : { node }) });
       live.set(jobId, job);
       return job;
     },

@@ -52,7 +52,8 @@ export interface SlurmKernelJobs {
   // builds `sha` (re-attaching to `adopt` first), retrying infra errors
   build(sha: string, opts?: { adopt?: OpenJob; rebuild?: boolean; workerRoot?: string }): Promise<BuildJobResult>;
   // boots `kernel` `boots` times in one job on the measurement node
-  measure(commit: string, kernel: { bzImage: string; vmlinux: string | null }, boots: number, opts?: { adopt?: OpenJob; onSubmitted?: (job: OpenJob) => void }): Promise<MeasureJobResult>;
+  // (on `host`, one of several measurement hosts, else host.yaml's node)
+  measure(commit: string, kernel: { bzImage: string; vmlinux: string | null }, boots: number, opts?: { adopt?: OpenJob; onSubmitted?: (job: OpenJob) => void; host?: string }): Promise<MeasureJobResult>;
 }
 
 // The job behind a measurement's boots, for their event detail: the worker's node and facts as its `kbisect measure` saw them.
@@ -161,7 +162,7 @@ export async function createSlurmKernelJobs(input: KernelJobsInput, ctx: SlurmSt
           commit,
           role: 'measure',
           script: (jobDir) => buildTimedJobScript({ title: `${boots} boot(s) of ${commit.replace(/[^0-9a-f]/g, '')}`, cwd: jobDir, jobDir, env: {}, argv, timeoutS }),
-          placement: measurementPlacement(s),
+          placement: measurementPlacement(s, o.host),
           timeLimitMin: timeoutS / 60 + 2,
         });
         o.onSubmitted?.(job);

@@ -16,8 +16,9 @@ export async function createSlurmKernelStage(session: Extract<MeasuredSession, {
   const { jobs } = kernelJobs;
   const slots = Math.max(1, opts.jobs ?? 1);
   const builds = new Map<string, Promise<BuildJobResult>>();
-  // measurement jobs a killed run left, by commit (used when that commit is measured next)
+  // measurement jobs a killed run left, by commit and node (used when that commit is measured next there)
   const orphanMeasures = new Map<string, OpenJob>();
+  const orphanKey = (commit: string, node: string | undefined): string => `${commit}@${node ?? ''}`;
   let adopted: Promise<void> | null = null;
   const bootsDone = new Map<string, number>();
 
@@ -39,9 +40,9 @@ export async function createSlurmKernelStage(session: Extract<MeasuredSession, {
         if (job.role === 'build' && !builds.has(job.commit)) {
           await jobs.reattach(job);
           void ensureBuilt(job.commit, job);
-        } else if (job.role === 'measure' && !orphanMeasures.has(job.commit)) {
+        } else if (job.role === 'measure' && !orphanMeasures.has(orphanKey(job.commit, job.node))) {
           await jobs.reattach(job);
-          orphanMeasures.set(job.commit, job);
+          orphanMeasures.set(orphanKey(job.commit, job.node), job);
         } else {
           await jobs.cancel([job], 'not needed: a duplicate, or not a kernel job');
         }
@@ -53,12 +54,13 @@ export async function createSlurmKernelStage(session: Extract<MeasuredSession, {
       // an adoption failure is reported by the next measure, which awaits the same promise
       if (slots > 1) void adoptOpenJobs().then(() => ensureBuilt(sha), () => {});
     },
-    async measure(sha, boots, record, emit) {
+    async measure(sha, boots, record, emit, host) {
       await adoptOpenJobs();
-      // measurement jobs of other commits the engine no longer asks for
-      for (const [commit, job] of orphanMeasures) {
-        if (commit === sha) continue;
-        orphanMeasures.delete(commit);
+      // measurement jobs of other commits the engine no longer asks for (with several hosts: on this host)
+      for (const [key, job] of orphanMeasures) {
+        if (host !== undefined && job.node !== host) continue;
+        if (key === orphanKey(sha, host)) continue;
+        orphanMeasures.delete(key);
         await jobs.cancel([job], `not needed: measuring ${sha.slice(0, 12)} now`);
       }
       emit({ stage: 'build' });
@@ -71,16 +73,16 @@ export async function createSlurmKernelStage(session: Extract<MeasuredSession, {
       let done = 0;
       while (done < boots) {
         const first = bootsDone.get(sha) ?? 0;
-        const adopt = orphanMeasures.get(sha);
-        orphanMeasures.delete(sha);
+        const adopt = orphanMeasures.get(orphanKey(sha, host));
+        orphanMeasures.delete(orphanKey(sha, host));
         emit({ stage: 'boot', bootIndex: done, bootsWanted: boots });
-        const m = await kernelJobs.measure(sha, { bzImage: built.bzImage, vmlinux: built.vmlinux }, boots - done, adopt === undefined ? {} : { adopt });
+        const m = await kernelJobs.measure(sha, { bzImage: built.bzImage, vmlinux: built.vmlinux }, boots - done, { ...(adopt === undefined ? {} : { adopt }), ...(host === undefined ? {} : { host }) });
         const where = { host: m.output.hostFingerprint.id, accel: m.output.accel, job: measureJobDetail(m) };
         // ended before recorded: a crash in between loses these boots, never counts them twice
         await jobs.end(m.job, 'sample', null, m.node === null ? null : `on ${m.node}`);
         if (m.output.boots.length === 0) return;
         for (const boot of m.output.boots) {
-          await recordKernelBoot(session, sha, built.imageHash, { ...boot, bootIndex: first + boot.bootIndex } as Parameters<typeof recordKernelBoot>[3], where, record);
+          await recordKernelBoot(session, sha, built.imageHash, { ...boot, bootIndex: first + boot.bootIndex } as Parameters<typeof recordKernelBoot>[3], where, record, host);
         }
         bootsDone.set(sha, first + m.output.boots.length);
         done += m.output.boots.length;

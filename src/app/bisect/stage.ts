@@ -8,6 +8,8 @@ export interface BisectProgress {
   commit: string;
   subject: string;
   phase: string;
+  // several measurement hosts: the one this progress is from
+  host?: string;
   stage: 'build' | 'boot' | 'sample' | 'command';
   build?: BuildProgress;
   bootIndex?: number;
@@ -24,8 +26,9 @@ export type Emit = (p: Omit<BisectProgress, 'step' | 'commit' | 'subject' | 'pha
 export interface Stage {
   // a hint: this commit will probably be measured soon
   prefetch(sha: string): void;
-  // measures `sha` `boots` times, recording each result as it arrives
-  measure(sha: string, boots: number, record: Recorder, emit: Emit): Promise<void>;
+  // measures `sha` `boots` times, recording each result as it arrives; `host`
+  // (several measurement hosts): the one node that must run them, named in each boot event
+  measure(sha: string, boots: number, record: Recorder, emit: Emit, host?: string): Promise<void>;
   // the run is over: drop what the stage registered for Ctrl-C
   dispose?(): void;
 }

@@ -11,11 +11,11 @@ import type { BisectResult, BisectState } from './types.ts';
 // The engine's input for a session: its commits and settings. Settings
 // stored before the engine had `rules` were recorded under the first ones,
 // and a log replays under the rules it was recorded with.
-export function engineInput(session: BisectSession): { commits: string[]; config: ReturnType<typeof configOf> } {
+export function engineInput(session: BisectSession): { commits: string[]; config: ReturnType<typeof configOf>; hosts?: string[] } {
   const config = configOf(session);
   // absent from settings stored before it existed, whatever the type says
   const rules = (config as Partial<BisectConfig>).rules ?? LEGACY_RULES;
-  return { commits: session.commits.map((c) => c.sha), config: { ...config, rules } };
+  return { commits: session.commits.map((c) => c.sha), config: { ...config, rules }, ...(session.hosts === undefined ? {} : { hosts: [...session.hosts] }) };
 }
 
 // Where the guests ran, from the last boot that says so.
@@ -112,5 +112,6 @@ export function toJsonResult(session: BisectSession, result: BisectResult, repor
     terms: session.terms,
     wallMs: report.wallMs,
     seed: result.seed,
+    ...(result.hosts === undefined ? {} : { hosts: result.hosts }),
   };
 }

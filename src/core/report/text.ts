@@ -69,6 +69,7 @@ export function formatReportText(input: ReportInput): string {
     lines.push('', 'GOOD → BAD');
     lines.push(`  ${formatChangeLine(metricName, result.change, input.bootsByCommit[good.sha] ?? [], input.bootsByCommit[bad.sha] ?? [])}`);
   }
+  if (result.hosts !== undefined) lines.push('', ...formatHostsLines(result.hosts, words.samples));
   if (result.culprit) {
     const c = bySha.get(result.culprit.commit);
     lines.push('', `first bad commit (probability ${(result.culprit.probability * 100).toFixed(1)}%):`);
@@ -105,4 +106,20 @@ export function formatReportText(input: ReportInput): string {
   const references = (result.referenceBoots ?? 0) > 0 ? ` (${result.referenceBoots} of them reference ${words.samples} of GOOD/BAD, to follow drift)` : '';
   lines.push('', `total: ${result.builds} ${words.builds}, ${result.boots} ${words.samples}${references}${wall}`);
   return lines.join('\n');
+}
+
+// Several measurement hosts: each host's own GOOD → BAD gap, and whether
+// they disagree (host × commit interaction, reported, never averaged away).
+export function formatHostsLines(hosts: NonNullable<ReportInput['result']['hosts']>, samples: string): string[] {
+  const lines = [`measurement hosts (${hosts.names.length}, each judged against its own GOOD and BAD):`];
+  for (const g of hosts.gaps) {
+    lines.push(`  ${g.host.padEnd(12)} GOOD → BAD ${formatPercent(g.ratio)} [${formatPercent(g.ci[0])}, ${formatPercent(g.ci[1])}], ${g.goodBoots} + ${g.badBoots} ${samples}${g.host === hosts.verifyHost ? '  (verification ran here)' : ''}`);
+  }
+  const i = hosts.interaction;
+  lines.push(
+    i.found
+      ? `  the hosts disagree on the size of the change (interaction p = ${i.p.toPrecision(2)}${i.host === null ? '' : `, furthest: ${i.host}`}): the regression depends on the machine`
+      : `  the hosts agree on the size of the change (interaction p = ${Number.isFinite(i.p) ? i.p.toPrecision(2) : 'n/a'})`,
+  );
+  return lines;
 }

@@ -44,7 +44,7 @@ export function evaluateSlurm(f: SlurmFacts): SlurmDoctorReport {
           label: 'host.yaml slurm:',
           required: true,
           status: 'ok',
-          detail: `partitions ${s.buildPartition} (build), ${s.perfPartition} (perf); ${s.nodes ? `measurement node ${s.nodes[0]}` : s.constraint ? `constraint ${s.constraint}` : 'any perf node'}; shared ${s.sharedDir}`,
+          detail: `partitions ${s.buildPartition} (build), ${s.perfPartition} (perf); ${s.nodes ? (s.nodes.length > 1 ? `measurement nodes ${s.nodes.join(", ")} (a bisection measures on all at once)` : `measurement node ${s.nodes[0]}`) : s.constraint ? `constraint ${s.constraint}` : 'any perf node'}; shared ${s.sharedDir}`,
         },
   );
   const missingTools = slurmTools.filter((t) => f.tools[t] === null);

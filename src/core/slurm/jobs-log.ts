@@ -20,7 +20,8 @@ export type JobRole = 'sample' | 'build' | 'measure';
 const ROLES: readonly string[] = ['sample', 'build', 'measure'] satisfies JobRole[];
 
 export type JobRecord =
-  | { kind: 'submitted'; jobId: string; commit: string; jobDir: string; at: string; role?: JobRole }
+  // node: the one node the job was pinned to (several measurement hosts: each host re-attaches only its own)
+  | { kind: 'submitted'; jobId: string; commit: string; jobDir: string; at: string; role?: JobRole; node?: string }
   | { kind: 'reattached'; jobId: string; state: string; at: string }
   | { kind: 'ended'; jobId: string; as: JobEndKind; state: string | null; reason: string | null; at: string };
 
@@ -29,6 +30,7 @@ export interface OpenJob {
   commit: string;
   jobDir: string;
   role: JobRole;
+  node?: string;
 }
 
 // Reads one record (null for anything that is not one: the log is advisory, never fatal).
@@ -44,8 +46,9 @@ export function parseJobRecord(raw: unknown): JobRecord | null {
       const commit = str('commit');
       const jobDir = str('jobDir');
       const role = str('role') ?? 'sample';
+      const node = str('node');
       if (commit === null || jobDir === null || !ROLES.includes(role)) return null;
-      return { kind: 'submitted', jobId, commit, jobDir, at, ...(role === 'sample' ? {} : { role: role as JobRole }) };
+      return { kind: 'submitted', jobId, commit, jobDir, at, ...(role === 'sample' ? {} : { role: role as JobRole }), ...(node === null ? {} : { node }) };
     }
     case 'reattached':
       return { kind: 'reattached', jobId, state: str('state') ?? '', at };
@@ -63,7 +66,7 @@ export function parseJobRecord(raw: unknown): JobRecord | null {
 export function openJobs(records: readonly JobRecord[]): OpenJob[] {
   const open = new Map<string, OpenJob>();
   for (const r of records) {
-    if (r.kind === 'submitted') open.set(r.jobId, { jobId: r.jobId, commit: r.commit, jobDir: r.jobDir, role: r.role ?? 'sample' });
+    if (r.kind === 'submitted') open.set(r.jobId, { jobId: r.jobId, commit: r.commit, jobDir: r.jobDir, role: r.role ?? 'sample', ...(r.node === undefined ? {} : { node: r.node }) });
     else if (r.kind === 'ended') open.delete(r.jobId);
   }
   return [...open.values()];

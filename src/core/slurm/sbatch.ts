@@ -37,8 +37,8 @@ export function buildSbatchArgs(spec: SbatchSpec): string[] {
 }
 
 // The placement of a measurement job from the host settings: one node, or a feature.
-export function measurementPlacement(s: SlurmSettings): Pick<SbatchSpec, 'partition' | 'exclusive' | 'nodelist' | 'constraint' | 'account' | 'qos'> {
-  const node = s.nodes?.[0];
+export function measurementPlacement(s: SlurmSettings, host?: string): Pick<SbatchSpec, 'partition' | 'exclusive' | 'nodelist' | 'constraint' | 'account' | 'qos'> {
+  const node = host ?? s.nodes?.[0];
   return {
     partition: s.perfPartition,
     exclusive: true,

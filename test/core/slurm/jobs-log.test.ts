@@ -34,6 +34,10 @@ describe('job roles', () => {
     const log = [parseJobRecord({ kind: 'submitted', jobId: '1', commit: 'c', jobDir: '/d', at, role: 'build' }), parseJobRecord({ kind: 'submitted', jobId: '2', commit: 'c', jobDir: '/e', at })].filter((r): r is JobRecord => r !== null);
     expect(openJobs(log).map((j) => j.role)).toEqual(['build', 'sample']);
   });
+  it('keeps the node a job was pinned to (with several measurement hosts each re-attaches only its own)', () => {
+    const log = [parseJobRecord({ kind: 'submitted', jobId: '1', commit: 'c', jobDir: '/d', at, role: 'measure', node: 'perf2' }), parseJobRecord({ kind: 'submitted', jobId: '2', commit: 'c', jobDir: '/e', at })].filter((r): r is JobRecord => r !== null);
+    expect(openJobs(log).map((j) => j.node)).toEqual(['perf2', undefined]);
+  });
   it('refuses an unknown role', () => {
     expect(parseJobRecord({ kind: 'submitted', jobId: '1', commit: 'c', jobDir: '/d', at, role: 'rm -rf' })).toBeNull();
   });

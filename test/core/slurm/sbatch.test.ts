@@ -40,11 +40,14 @@ describe('buildSbatchArgs', () => {
 describe('measurementPlacement', () => {
   const s = { buildPartition: 'build', perfPartition: 'perf', sharedDir: '/srv/k', infraRetries: 3 };
   it.each([
-    ['nodes: the first one (one host per bisection)', { ...s, nodes: ['n2', 'n3'] }, { partition: 'perf', exclusive: true, nodelist: 'n2' }],
+    ['nodes: the first one (a single-host bisection, a sweep, a comparison)', { ...s, nodes: ['n2', 'n3'] }, { partition: 'perf', exclusive: true, nodelist: 'n2' }],
     ['a constraint', { ...s, constraint: 'perf' }, { partition: 'perf', exclusive: true, constraint: 'perf' }],
     ['account and qos', { ...s, account: 'a', qos: 'q' }, { partition: 'perf', exclusive: true, account: 'a', qos: 'q' }],
   ])('%s', (_what, settings, expected) => {
     expect(measurementPlacement(settings)).toEqual(expected);
+  });
+  it('pins a job to the measurement host it is for (several hosts measure at once)', () => {
+    expect(measurementPlacement({ ...s, nodes: ['n2', 'n3'] }, 'n3')).toEqual({ partition: 'perf', exclusive: true, nodelist: 'n3' });
   });
 });
 
