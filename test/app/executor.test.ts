@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chooseExecutor, measurementHosts, type Executor, openSlurmJobs, summarizeExecutor, summarizeSlurmJobs } from '../../src/app/executor.ts';
 import { measureJobDetail, type MeasureJobResult } from '../../src/app/bisect/slurm-kernel-jobs.ts';
+import { checkJobNode } from '../../src/app/bisect/slurm-jobs.ts';
 import { hostOfDetail } from '../../src/app/sweep/hosts.ts';
 import { UserError } from '../../src/core/errors.ts';
 import type { EventDetail } from '../../src/core/session.ts';
@@ -141,5 +142,17 @@ describe('measurementHosts', () => {
     ['a constraint instead of nodes', { kind: 'slurm', settings: { ...settings, constraint: 'perf' } }],
   ])('is none (one host, as always) with %s', (_what, executor) => {
     expect(measurementHosts(executor)).toBeUndefined();
+  });
+});
+
+describe('checkJobNode', () => {
+  const job = { jobId: '42', commit: 'c', jobDir: '/srv/k/jobs/x', role: 'sample' as const, node: 'perf2' };
+  it('passes a job that ran where it was pinned, or any job of a single-host bisection', () => {
+    expect(() => checkJobNode('perf2', 'perf2', job)).not.toThrow();
+    expect(() => checkJobNode(undefined, 'localhost', job)).not.toThrow();
+    expect(() => checkJobNode('perf2', null, job)).not.toThrow();
+  });
+  it('refuses a job for one measurement host that ran on another node', () => {
+    expect(() => checkJobNode('perf2', 'localhost', job)).toThrow(/job 42 was pinned to measurement host perf2 but ran on node localhost; its result is not recorded/);
   });
 });

@@ -5,7 +5,7 @@
 // step, files its points under the worker node, and keeps its jobs logs in
 // its own directory; a comparison of two revisions either side of the step
 // is "different", every boot a job, its jobs log in the comparison's directory.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -148,6 +148,51 @@ describe('sweep run and compare with --executor slurm on a local cluster', () =>
     expect(out.executor).toMatchObject({ kind: 'slurm', submitted: all.length, reattached: 0, infra: 0, open: 0 });
     expect(out.executor.jobsLogs).toEqual([join(dir, 'slurm-jobs.jsonl'), join(bisectionDir, 'slurm-jobs.jsonl')]);
     console.log(`sweep: ${sweepJobs.length} jobs for points and reference boots, ${bisectionJobs.length} for the confirmation and bisection`);
+  }, 240_000);
+
+  it('sweep run --executor slurm killed with -9 mid-point: the same command again re-attaches to its open jobs, nothing measured twice', async () => {
+    // a sweep of its own; 3 points below the step (no alert), 1 s a sample so that jobs are caught running
+    const args = ['-C', r.repo, 'sweep', 'run', '--sweep', 'killed', '--cmd', 'sleep 1; ./bench.sh', '--range', `${r.shas[0]}..${r.shas[16]}`, '--stride', '8', '--executor', 'slurm'];
+    const child = spawn(process.execPath, [cli, ...args], { env, stdio: 'ignore' });
+    const exited = new Promise((res) => child.once('exit', res));
+    const dir = (): string => join(dataDir, 'sweeps', readdirSync(join(dataDir, 'sweeps')).find((d) => !d.startsWith('.')) as string, 'killed');
+    const openIds = (): string[] => {
+      const open = new Set<string>();
+      for (const j of existsSync(join(dataDir, 'sweeps')) ? jobsLogOf(dir()) : []) {
+        if (j.kind === 'submitted') open.add(j.jobId);
+        if (j.kind === 'ended') open.delete(j.jobId);
+      }
+      return [...open];
+    };
+    const deadline = Date.now() + 90_000;
+    // the second point's jobs: the first point's samples are in the results already
+    while (!(jobsLogOf(existsSync(join(dataDir, 'sweeps')) ? dir() : r.dir).filter((j) => j.kind === 'ended' && j.as === 'sample').length >= 3 && openIds().some((id) => /JobState=RUNNING/.test(scontrol(id))))) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const openAtKill = openIds();
+    expect(openAtKill.length).toBeGreaterThan(0);
+    const again = kbisect(...args.slice(2), '--json');
+    expect(again.status, again.stderr).toBe(0);
+    const out = JSON.parse(again.stdout) as { measured: { sha: string; boots: number }[]; executor: ExecutorJson };
+    const log = jobsLogOf(dir());
+    const reattached = log.filter((j) => j.kind === 'reattached').map((j) => j.jobId);
+    for (const id of openAtKill) expect(reattached.includes(id) || log.some((j) => j.kind === 'ended' && j.jobId === id && j.as === 'cancelled')).toBe(true);
+    expect(reattached.length).toBeGreaterThan(0);
+    const submitted = submittedIn(dir());
+    expect(new Set(submitted).size).toBe(submitted.length);
+    const inCtld = submittedInCtldLog();
+    for (const id of submitted) expect(inCtld.has(id)).toBe(true);
+    // every point ends with its 3 samples, none measured a fourth time
+    const records = readdirSync(join(dir(), 'results'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.jsonl'))
+      .flatMap((f) => readLines(join(dir(), 'results', f)).map((l) => JSON.parse(l) as { role: string; sha: string }));
+    for (const sha of [r.shas[0], r.shas[8], r.shas[16]]) expect(records.filter((x) => x.role !== 'reference' && x.sha === sha).length).toBe(3);
+    expect(records.length).toBe(log.filter((j) => j.kind === 'ended' && j.as === 'sample').length);
+    console.log(`sweep kill -9: ${openAtKill.length} job(s) open at the kill, ${reattached.length} re-attached, ${submitted.length} submitted in all; rerun measured ${out.measured.length} point(s)`);
   }, 240_000);
 
   it('compare --executor slurm: revisions either side of the step are different, every run a job in the comparison\'s log', () => {

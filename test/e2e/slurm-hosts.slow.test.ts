@@ -5,15 +5,15 @@
 // own host's GOOD and BAD finds the culprit. Both hosts measure at once;
 // kill -9 then `run` again re-attaches each host's open jobs; a node list
 // changed mid-bisection is refused.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBenchRepo, type BenchRepo } from '../helpers/bench-repo.ts';
+import { startLocalCluster, stopLocalCluster, waitFor } from '../helpers/slurm-cluster.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'kbisect.mjs');
-const script = join(root, 'scripts', 'slurm-local.sh');
 // its own ports and state dir (perf2's slurmd takes SLURMD_PORT + 1)
 const clusterEnv = { SLURM_LOCAL_DIR: `/tmp/kbisect-slurm-hosts-test-${process.pid}`, SLURMCTLD_PORT: '6857', SLURMD_PORT: '6858', REDIS_PORT: '6419', SLURM_LOCAL_NODES: '2' };
 const ctldLog = join(clusterEnv.SLURM_LOCAL_DIR, 'log', 'slurmctld.log');
@@ -33,19 +33,18 @@ beforeAll(() => {
   mkdirSync(config);
   hostYaml = join(config, 'host.yaml');
   writeHostYaml(NODES);
-  const started = execFileSync('bash', [script, 'start'], { env: { ...process.env, ...clusterEnv }, encoding: 'utf8', timeout: 90_000 });
-  const conf = /export SLURM_CONF=(\S+)/.exec(started)?.[1];
-  expect(conf, started).toBeDefined();
+  const conf = startLocalCluster(clusterEnv);
   env = { ...process.env, SLURM_CONF: conf, KBISECT_CONFIG_DIR: config, KBISECT_CACHE_DIR: join(r.dir, 'cache'), KBISECT_DATA_DIR: join(r.dir, 'data') };
 }, 120_000);
 
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   // always, even when a test failed: no daemon, job or state dir is left behind
-  const stopped = spawnSync('bash', [script, 'stop'], { env: { ...process.env, ...clusterEnv }, encoding: 'utf8', timeout: 90_000 });
-  r?.remove();
-  expect(stopped.status, stopped.stderr).toBe(0);
-  expect(existsSync(clusterEnv.SLURM_LOCAL_DIR)).toBe(false);
+  try {
+    stopLocalCluster(clusterEnv);
+  } finally {
+    r?.remove();
+  }
 }, 120_000);
 
 function kbisect(...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -74,15 +73,6 @@ const openJobs = (): JobRec[] => {
 const scontrol = (id: string): string => spawnSync('scontrol', ['show', 'job', '-o', id], { env, encoding: 'utf8' }).stdout;
 const stateOf = (id: string): string => /JobState=(\S+)/.exec(scontrol(id))?.[1] ?? 'UNKNOWN';
 
-async function waitFor<T>(what: string, find: () => T | undefined, ms = 90_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
 
 describe('a bisection on two Slurm measurement hosts at once', () => {
   const slowFlag = (): string => join(r.dir, 'shared', 'slow');
@@ -100,7 +90,7 @@ describe('a bisection on two Slurm measurement hosts at once', () => {
     await waitFor('a running job on each node', () => {
       const running = openJobs().filter((j) => stateOf(j.jobId) === 'RUNNING');
       return NODES.every((n) => running.some((j) => j.node === n)) ? running : undefined;
-    });
+    }, 90_000);
     rmSync(slowFlag());
     child.kill('SIGKILL');
     await exited;

@@ -9,10 +9,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBenchRepo, type BenchRepo } from '../helpers/bench-repo.ts';
+import { startLocalCluster, stopLocalCluster, waitFor } from '../helpers/slurm-cluster.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'kbisect.mjs');
-const script = join(root, 'scripts', 'slurm-local.sh');
 // not the defaults: a cluster someone started with scripts/slurm-local.sh keeps running
 const clusterEnv = { SLURM_LOCAL_DIR: `/tmp/kbisect-slurm-test-${process.pid}`, SLURMCTLD_PORT: '6827', SLURMD_PORT: '6828', REDIS_PORT: '6389' };
 const ctldLog = join(clusterEnv.SLURM_LOCAL_DIR, 'log', 'slurmctld.log');
@@ -31,19 +31,18 @@ beforeAll(() => {
     join(config, 'host.yaml'),
     `slurm:\n  sharedDir: ${shared}\n  buildPartition: build\n  perfPartition: perf\n  nodes: [localhost]\n  ccacheRemoteStorage: redis://127.0.0.1:${clusterEnv.REDIS_PORT}\n`,
   );
-  const started = execFileSync('bash', [script, 'start'], { env: { ...process.env, ...clusterEnv }, encoding: 'utf8', timeout: 90_000 });
-  const conf = /export SLURM_CONF=(\S+)/.exec(started)?.[1];
-  expect(conf, started).toBeDefined();
+  const conf = startLocalCluster(clusterEnv);
   env = { ...process.env, SLURM_CONF: conf, KBISECT_CONFIG_DIR: config, KBISECT_CACHE_DIR: join(r.dir, 'cache'), KBISECT_DATA_DIR: join(r.dir, 'data') };
 }, 120_000);
 
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   // always, even when a test failed: no daemon, job or state dir is left behind
-  const stopped = spawnSync('bash', [script, 'stop'], { env: { ...process.env, ...clusterEnv }, encoding: 'utf8', timeout: 90_000 });
-  r?.remove();
-  expect(stopped.status, stopped.stderr).toBe(0);
-  expect(existsSync(clusterEnv.SLURM_LOCAL_DIR)).toBe(false);
+  try {
+    stopLocalCluster(clusterEnv);
+  } finally {
+    r?.remove();
+  }
 }, 120_000);
 
 function kbisect(...args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -79,16 +78,6 @@ const scontrol = (id: string): string => spawnSync('scontrol', ['show', 'job', '
 const stateOf = (id: string): string => /JobState=(\S+)/.exec(scontrol(id))?.[1] ?? 'UNKNOWN';
 const submittedInCtldLog = (): string[] => [...readFileSync(ctldLog, 'utf8').matchAll(/_slurm_rpc_submit_batch_job: JobId=(\d+)/g)].map((m) => m[1] as string);
 
-// Polls until `find` returns something (or fails the test after `ms`).
-async function waitFor<T>(what: string, find: () => T | undefined, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
 const slowFlag = (): string => join(r.dir, 'shared', 'slow');
 const runningJob = (exclude: readonly string[] = []): string | undefined => openIds().find((id) => !exclude.includes(id) && stateOf(id) === 'RUNNING');
 
@@ -102,9 +91,10 @@ describe('generic mode with --executor slurm on a local cluster', () => {
   });
 
   it('Ctrl-C cancels the jobs kbisect submitted and logs no sample', async () => {
-    // while the flag file exists a sample takes 4 s: a job seen running is surely mid-command
+    // while the flag file exists a sample takes 10 s: a job seen running is surely mid-command, even when
+    // a loaded host takes seconds to notice it running (4 s once let it finish before the scancel)
     writeFileSync(slowFlag(), '');
-    expect(kbisect('start', r.shas[0] as string, r.shas[7] as string, '--cmd', `if [ -e ${slowFlag()} ]; then sleep 4; fi; bash bench.sh`, '--min-effect', '0.05').status).toBe(0);
+    expect(kbisect('start', r.shas[0] as string, r.shas[7] as string, '--cmd', `if [ -e ${slowFlag()} ]; then sleep 10; fi; bash bench.sh`, '--min-effect', '0.05').status).toBe(0);
     const { child, exited } = startRun();
     const id = await waitFor('a running sample job', () => runningJob());
     child.kill('SIGINT');
@@ -112,7 +102,7 @@ describe('generic mode with --executor slurm on a local cluster', () => {
     const ours = jobsLog().filter((j) => j.kind === 'submitted').map((j) => j.jobId);
     expect(ours).toContain(id);
     for (const j of ours) expect(['CANCELLED', 'COMPLETED']).toContain(await waitFor(`job ${j} to end`, () => (/CANCELLED|COMPLETED/.exec(stateOf(j))?.[0])));
-    // it was in the middle of its 4 s: only kbisect's scancel ends it before that
+    // it was in the middle of its 10 s: only kbisect's scancel ends it before that
     expect(stateOf(id)).toBe('CANCELLED');
     expect(openIds()).toEqual([]);
     expect(jobsLog().filter((j) => j.kind === 'ended' && j.as === 'cancelled').length).toBeGreaterThan(0);

@@ -268,9 +268,12 @@ describe('kbisect sweep, generic mode', () => {
 
     // 20 more commits; a run with no range measures the new first-parent commits only
     const added = r.addCommits(20);
-    const second = await kbisect(env, ['sweep', 'run', '--json']);
+    // --json with --html: the dashboard is written too (it was not, once: --json returned first)
+    const nightlyHtml = join(r.dir, 'nightly.html');
+    const second = await kbisect(env, ['sweep', 'run', '--json', '--html', nightlyHtml]);
     timed('new-commits run', second);
     expect(second.status, second.stderr).toBe(0);
+    expect(readFileSync(nightlyHtml, 'utf8')).toContain('<svg');
     const nightly = JSON.parse(second.stdout) as RunJson;
     expect(nightly.run).toBe(2);
     expect(nightly.mode).toBe('new');

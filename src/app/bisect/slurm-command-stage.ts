@@ -12,7 +12,7 @@ import { measurementPlacement } from '../../core/slurm/sbatch.ts';
 import type { OpenJob } from '../../core/slurm/jobs-log.ts';
 import { exportTree, readSampleFiles } from '../../adapters/slurm.ts';
 import { USER_OUTPUT_TAIL_BYTES } from '../../adapters/user-command.ts';
-import { createSlurmJobs, type SlurmStageContext } from './slurm-jobs.ts';
+import { checkJobNode, createSlurmJobs, type SlurmStageContext } from './slurm-jobs.ts';
 import type { Stage, StageOptions } from './stage.ts';
 
 export type { SlurmStageContext } from './slurm-jobs.ts';
@@ -84,6 +84,7 @@ export function createSlurmCommandStage(session: Extract<MeasuredSession, { mode
               ...(r.hostKernel === null ? {} : { hostKernel: r.hostKernel }),
             },
           };
+          checkJobNode(host, detail.job.node, job);
           infraInARow = 0;
           // ended before recorded: a crash in between loses this sample, never counts it twice
           await jobs.end(job, outcome.kind, status);

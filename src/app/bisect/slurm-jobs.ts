@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ProcessError } from '../../core/errors.ts';
+import { InternalError, ProcessError } from '../../core/errors.ts';
 import type { SlurmSettings } from '../../core/host-config.ts';
 import { openJobs, type JobEndKind, type JobRole, type OpenJob } from '../../core/slurm/jobs-log.ts';
 import type { JobStatus } from '../../core/slurm/job-state.ts';
@@ -48,6 +48,15 @@ export interface SlurmJobs {
   // a job without a result: logged as infra; throws after more than infraRetries in a row
   infraError(job: OpenJob, wait: JobWait, inARow: number, what: string): Promise<void>;
   dispose(): void;
+}
+
+// A job for measurement host `host` that ran on another node: its numbers
+// would be judged against the wrong host's GOOD and BAD, so nothing of it is
+// recorded (Slurm honours --nodelist; this guards against a node alias or a
+// hand-edited jobs log).
+export function checkJobNode(host: string | undefined, node: string | null, job: OpenJob): void {
+  if (host === undefined || node === null || node === host) return;
+  throw new InternalError(`Slurm job ${job.jobId} was pinned to measurement host ${host} but ran on node ${node}; its result is not recorded (see ${job.jobDir})`);
 }
 
 // The words for a job that ended without a result.

@@ -7,7 +7,7 @@
 import type { MeasuredSession } from '../../core/session.ts';
 import type { OpenJob } from '../../core/slurm/jobs-log.ts';
 import { measureJobDetail, openSessionKernelJobs, type BuildJobResult } from './slurm-kernel-jobs.ts';
-import type { SlurmStageContext } from './slurm-jobs.ts';
+import { checkJobNode, type SlurmStageContext } from './slurm-jobs.ts';
 import { recordKernelBoot } from './kernel-stage.ts';
 import type { Stage, StageOptions } from './stage.ts';
 
@@ -77,6 +77,7 @@ export async function createSlurmKernelStage(session: Extract<MeasuredSession, {
         orphanMeasures.delete(orphanKey(sha, host));
         emit({ stage: 'boot', bootIndex: done, bootsWanted: boots });
         const m = await kernelJobs.measure(sha, { bzImage: built.bzImage, vmlinux: built.vmlinux }, boots - done, { ...(adopt === undefined ? {} : { adopt }), ...(host === undefined ? {} : { host }) });
+        checkJobNode(host, m.node, m.job);
         const where = { host: m.output.hostFingerprint.id, accel: m.output.accel, job: measureJobDetail(m) };
         // ended before recorded: a crash in between loses these boots, never counts them twice
         await jobs.end(m.job, 'sample', null, m.node === null ? null : `on ${m.node}`);

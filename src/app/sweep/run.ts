@@ -353,7 +353,9 @@ export async function runSweep(rawOpts: SweepRunOptions): Promise<SweepRunOutcom
       for (const [i, c] of ordered.entries()) {
         if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
         const needNow = (): ReturnType<typeof pointNeed> => {
-          const hostId = host?.id ?? null;
+          // under Slurm no job has named the worker yet at the start of a run: a point a killed run
+          // left half measured counts its boots under the fingerprint this machine measured last
+          const hostId = host?.id ?? lastMine?.host.id ?? null;
           if (hostId !== null) return pointNeed(records, c.sha, hostId, def.bootsPerCommit);
           const failures = unfiled.filter((u) => u.sha === c.sha && u.role === 'point').length;
           return { boots: def.bootsPerCommit, failures, done: failures >= 3 };

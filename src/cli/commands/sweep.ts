@@ -135,6 +135,12 @@ export function sweepCommand(ctx: CommandContext): Cmd {
       });
       out.endProgress();
       const executor = outcome.executor;
+      // before --json returns: the dashboard asked for is written whatever the output format
+      if (argv.html !== undefined) {
+        const view = await loadSweepView(repo, String(argv.sweep));
+        await writeOutputFile(String(argv.html), '--html', renderSweepHtml(view.input));
+        out.info(`dashboard written to ${String(argv.html)}`);
+      }
       if (out.json) {
         out.printJson({
           run: outcome.run,
@@ -157,11 +163,6 @@ export function sweepCommand(ctx: CommandContext): Cmd {
       if (outcome.alerts.length > 0) lines.push('alerts:');
       outcome.alerts.forEach((a, i) => lines.push(...describeAlert(a, i, unit).map((l) => `  ${l}`)));
       out.print(lines.join('\n'));
-      if (argv.html !== undefined) {
-        const view = await loadSweepView(repo, String(argv.sweep));
-        await writeOutputFile(String(argv.html), '--html', renderSweepHtml(view.input));
-        out.info(`dashboard written to ${String(argv.html)}`);
-      }
     },
   };
 
