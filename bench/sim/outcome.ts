@@ -15,6 +15,8 @@ export interface MethodOutcome {
   readonly phaseBoots?: PhaseBoots;
   /** Several hosts: boot slots until done, each host booting at most once per slot (one host: the boots). */
   readonly wallBoots?: number;
+  /** kbisect, one host: commits the engine hinted to build speculatively (the app builds them with a spare build slot) and never measured. */
+  readonly unusedPrefetches?: number;
   /** Several hosts: whether the result reported a host × commit interaction. */
   readonly interactionReported?: boolean;
 }

@@ -11,10 +11,14 @@ import type { MethodOutcome, PhaseBoots } from './outcome.ts';
 export function runKbisect(history: History, config: Partial<BisectConfig>, rng: Rng, host: SimHost = createSimHost(history, rng)): MethodOutcome & { result: BisectResult } {
   let state = createBisection({ commits: history.commits, config });
   const phaseBoots = { calibrate: 0, bisect: 0, verify: 0, reference: 0 };
+  const prefetched = new Set<string>();
+  const measured = new Set<string>();
   for (let round = 0; round < 100_000; round++) {
     const actions = nextActions(state);
     for (const action of actions) {
-      if (action.kind === 'done') return scoreResult(action.result, phaseBoots);
+      if (action.kind === 'done') return { ...scoreResult(action.result, phaseBoots), unusedPrefetches: [...prefetched].filter((c) => !measured.has(c)).length };
+      if (action.kind === 'build' && action.speculative) prefetched.add(action.commit);
+      if (action.kind === 'measure') measured.add(action.commit);
     }
     const unbuildable = new Set<string>();
     for (const action of actions) {
