@@ -41,7 +41,7 @@ export function createHostsState(names: readonly string[], referenceSpacing: num
     tests[name] = null;
     spacing[name] = referenceSpacing;
   }
-  return { names: [...names], boots, tests, referenceSpacing: spacing, verifyHost: null };
+  return { names: [...names], boots, tests, referenceSpacing: spacing, verifyHost: null, early: null };
 }
 
 // A copy deep enough that apply() never changes its input.

@@ -5,13 +5,16 @@
 // commit that is most informative given the tests the other hosts are
 // running (posterior.ts, chooseBatchCommit), judged against its own
 // endpoints; the hosts' verdicts move one posterior. Verification: on one
-// host, by the single-host phase on that host's view. Pure.
+// host, by the single-host phase on that host's view; with three hosts or
+// more it may start on that host while the others still bisect
+// (hosts-early-verify.ts). Pure.
 
 import { decideSprt } from '../stats/index.ts';
 import type { VerdictKind } from '../verdict.ts';
 import { computeCalibrationSchedule } from './calibration.ts';
 import { evaluateHostsCalibration } from './hosts-calibration.ts';
 import { getHostsDerived, requireHosts, viewHost, viewVerifyHost } from './hosts.ts';
+import { isEarlyFor, updateEarlyVerification } from './hosts-early-verify.ts';
 import { getRecord, readLogBoots, sumBootLlr, type LogModel } from './model.ts';
 import { checkEndpointsMeasurable, concludeLook } from './phase-calibrate.ts';
 import { stopForBudget } from './phase-bisect.ts';
@@ -91,18 +94,20 @@ function advanceHostsBisection(state: BisectState): boolean {
   }
   if (countAllBoots(state) >= state.config.maxBoots) {
     for (const host of hosts.names) hosts.tests[host] = null;
+    hosts.early = null;
     stopForBudget(state, posterior);
     return false;
   }
+  updateEarlyVerification(state, hosts, block);
   for (const host of hosts.names) {
-    if (hosts.tests[host] !== null) continue;
+    if (hosts.tests[host] !== null || hosts.early?.host === host) continue;
     const next = chooseForHost(state, hosts, posterior);
     if (next === null) continue;
     const record = ensureRecord(state, next);
     record.rounds++;
     hosts.tests[host] = { index: next, bootsAtStart: hosts.boots[host]?.[String(next)]?.boots.length ?? 0 };
   }
-  if (hosts.names.every((h) => hosts.tests[h] === null)) stopForBudget(state, posterior);
+  if (hosts.early === null && hosts.names.every((h) => hosts.tests[h] === null)) stopForBudget(state, posterior);
   return false;
 }
 
@@ -116,6 +121,8 @@ function chooseForHost(state: BisectState, hosts: HostsState, posterior: readonl
     const test = hosts.tests[h];
     return test === null || test === undefined ? [] : [test.index];
   });
+  // the early sandwich's boots weigh on both sides of its pair
+  if (hosts.early !== null) pending.push(hosts.early.before, hosts.early.after);
   // builds of commits chosen but not booted yet count against the budget too
   const unbooted = new Set(pending.filter((i) => (getRecord(state, i)?.boots.length ?? 0) === 0 && (getRecord(state, i)?.failures ?? 0) === 0));
   const buildsLeft = countBuilds(state) + unbooted.size < state.config.maxBuilds;
@@ -203,12 +210,17 @@ function advanceHostTest(state: BisectState, host: string, view: BisectState, mo
   return true;
 }
 
-// Verification runs on one host: the one with the most boots of GOOD and
-// BAD (its levels are the best known; ties to the first listed), kept if
-// verification comes back to it after more bisecting.
+// Verification runs on one host: the one that started it early on this
+// block (its fresh pairs carry over, hosts-early-verify.ts), else the one
+// with the most boots of GOOD and BAD (its levels are the best known; ties
+// to the first listed), kept if verification comes back to it after more
+// bisecting.
 function startHostsVerification(state: BisectState, block: Block): void {
   const hosts = requireHosts(state);
   for (const host of hosts.names) hosts.tests[host] = null;
+  const early = isEarlyFor(hosts.early, block) ? hosts.early : null;
+  hosts.early = null;
+  if (early !== null) hosts.verifyHost = early.host;
   if (hosts.verifyHost === null) {
     const last = state.commits.length - 1;
     const endpointBoots = (h: string) => (hosts.boots[h]?.['0']?.boots.length ?? 0) + (hosts.boots[h]?.[String(last)]?.boots.length ?? 0);
@@ -217,7 +229,7 @@ function startHostsVerification(state: BisectState, block: Block): void {
   const view = viewVerifyHost(state);
   startVerification(view, block);
   state.phase = view.phase;
-  state.verify = view.verify;
+  state.verify = view.verify === null || early === null ? view.verify : { ...view.verify, startBefore: early.startBefore, startAfter: early.startAfter };
 }
 
 // The single-host verify phase on the verify host's view; what it assigned

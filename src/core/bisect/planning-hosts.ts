@@ -6,6 +6,7 @@
 
 import { assertNever } from '../errors.ts';
 import { requireHosts, viewHost, viewVerifyHost } from './hosts.ts';
+import { countEarlyPairs } from './hosts-early-verify.ts';
 import { calibrationBootsTarget, hintBuilds, planInterleaved, planVerification } from './planning.ts';
 import { commitAt, countBoots } from './queries.ts';
 import { addReferences } from './references.ts';
@@ -29,6 +30,15 @@ export function planHosts(state: BisectState): Action[] {
     }
     case 'bisect':
       return hosts.names.flatMap((host) => {
+        const early = hosts.early;
+        if (early?.host === host) {
+          // the sandwich's first look's pairs, then the host's own levels (planSharpening)
+          const pairs = state.config.verifyBoots - countEarlyPairs(hosts, early);
+          if (pairs <= 0) return planSharpening(state, host);
+          const view = viewHost(state, host);
+          const fresh: Pair = [side(view, early.before, early.startBefore), side(view, early.after, early.startAfter)];
+          return firstFor(host, addReferences(view, planInterleaved(view, early.before, early.after, pairs, 'verify')), fresh);
+        }
         const test = hosts.tests[host];
         if (test === null || test === undefined) return planSharpening(state, host);
         const measure: Action = { kind: 'measure', commit: commitAt(state, test.index), boots: 1, phase: 'bisect' };
@@ -56,10 +66,10 @@ export function planHosts(state: BisectState): Action[] {
 // commits worth a test are taken) boots the endpoint it has fewer boots of:
 // its own levels sharpen, which every later verdict on it and a
 // verification on it use, in a slot that would otherwise be idle. Nothing
-// when no host is testing.
+// when no host is testing or verifying early.
 function planSharpening(state: BisectState, host: string): Action[] {
   const hosts = requireHosts(state);
-  if (hosts.names.every((h) => hosts.tests[h] === null || hosts.tests[h] === undefined)) return [];
+  if (hosts.early === null && hosts.names.every((h) => hosts.tests[h] === null || hosts.tests[h] === undefined)) return [];
   const view = viewHost(state, host);
   const last = state.commits.length - 1;
   const index = countBoots(view, last) < countBoots(view, 0) ? last : 0;

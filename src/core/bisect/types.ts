@@ -176,6 +176,18 @@ export interface HostsState {
   referenceSpacing: Record<string, number>;
   /** The host verification runs on, once it started. */
   verifyHost: string | null;
+  /** A sandwich started on one host while the others still bisect (hosts-early-verify.ts), or null. */
+  early: EarlyVerify | null;
+}
+
+/** The parent/culprit pair a host boots, interleaved, before the posterior is confident of it. */
+export interface EarlyVerify {
+  readonly host: string;
+  readonly before: number;
+  readonly after: number;
+  /** The host's boots of `before` and `after` when the pair was named: later ones are fresh. */
+  readonly startBefore: number;
+  readonly startAfter: number;
 }
 
 /**
