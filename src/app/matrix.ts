@@ -33,8 +33,9 @@ import type { Profile } from '../core/profile/index.ts';
 import { readKernelConfigSpec } from './build-config.ts';
 import { buildRevision } from './build-revision.ts';
 import { kernelFromImage, measureKernel } from './measure.ts';
-import { hashProfile, loadProfile } from './profiles.ts';
-import { chooseExecutor, type Executor } from './executor.ts';
+import { hashProfile, loadProfile, renderProfileYaml } from './profiles.ts';
+import { runMatrixOnSlurm } from './matrix-slurm.ts';
+import { chooseExecutor } from './executor.ts';
 import type { ExecutorKind } from '../core/host-config.ts';
 
 // The base profile when none is given: tcp-stream-host-to-guest with short runs (profiles/matrix.yaml).
@@ -58,7 +59,7 @@ export interface MatrixOptions {
   outDir?: string;
   // append every boot to the results store (as `kbisect measure` does)
   store: boolean;
-  // only local: see refuseSlurmMatrix (default: host.yaml's executor, else local)
+  // slurm: the whole matrix as one job on the measurement node (matrix-slurm.ts); default: host.yaml's executor, else local
   executor?: ExecutorKind;
   signal?: AbortSignal;
   onProgress?: (p: MatrixProgress) => void;
@@ -134,23 +135,10 @@ async function measureSide(opts: MatrixOptions, k: ReadyKernel, profile: Profile
   return { boots: result.boots, host: { id: result.hostFingerprint.id, accel: result.accel } };
 }
 
-// The matrix does not run through Slurm yet: it decides which cells can run
-// from this machine's /dev/vhost-net and cpu cgroup, and builds its kernel
-// here; as jobs, both would have to be the measurement node's. Refused rather
-// than measured half here and half there.
-function refuseSlurmMatrix(executor: Executor): void {
-  if (executor.kind === 'local') return;
-  const node = executor.settings.nodes?.[0];
-  throw new UserError(
-    "kbisect matrix: expected --executor local, got slurm (from --executor or host.yaml's executor): the matrix decides which cells can run from the measuring machine's vhost-net and cgroups and builds its kernel there, which Slurm jobs cannot do yet",
-    `run the whole matrix on the measurement node in one exclusive job: srun --exclusive -p ${executor.settings.perfPartition}${node === undefined ? '' : ` -w ${node}`} kbisect matrix ... --executor local; or measure one cell's profile with kbisect compare/run --executor slurm --profile CELL.yaml`,
-  );
-}
-
 // Runs every cell and writes matrix.json (after each cell, so an interrupted run leaves what it measured).
 export async function runMatrix(opts: MatrixOptions): Promise<MatrixReport> {
   if (!Number.isInteger(opts.boots) || opts.boots < 1) throw new UserError(`--boots: expected an integer ≥ 1, got ${opts.boots}`, 'e.g. --boots 2');
-  refuseSlurmMatrix(await chooseExecutor(opts.executor));
+  const executor = await chooseExecutor(opts.executor);
   const loaded = await loadProfile(opts.profile, opts.cwd);
   for (const w of loaded.warnings) opts.onProgress?.({ kind: 'note', text: `warning: ${w}` });
   const base = loaded.profile;
@@ -176,6 +164,31 @@ export async function runMatrix(opts: MatrixOptions): Promise<MatrixReport> {
   const seed = opts.seed ?? randomInt(1, 2 ** 31 - 1);
   const revs = first.kind === 'rev' && second?.kind === 'rev' ? { good: first.rev, bad: second.rev } : null;
   const repo = first.kind === 'rev' ? opts.cwd : null;
+  if (executor.kind === 'slurm') {
+    // the measurement node decides which cells run and measures them all (matrix-slurm.ts)
+    const report = await runMatrixOnSlurm({
+      settings: executor.settings,
+      dir,
+      kernels: b === null ? [a.kernel] : [a.kernel, b.kernel],
+      profileYaml: renderProfileYaml(loaded),
+      axes: opts.axes,
+      boots: opts.boots,
+      cells: cells.length,
+      seed: b === null ? null : seed,
+      ...(opts.accel === undefined ? {} : { accel: opts.accel }),
+      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      onNote: (text) => opts.onProgress?.({ kind: 'note', text }),
+    });
+    // the kernels as given here (revisions, paths), and bisect commands for this tree
+    report.kernels = { a: a.info, b: b?.info ?? null };
+    report.base = { name: base.name, hash: loaded.hash };
+    for (const [index, cell] of report.cells.entries()) {
+      cell.bisect = cell.status === 'unavailable' || cell.profile?.file == null ? null : bisectCommandFor(cell.profile.file, repo, revs);
+      opts.onProgress?.({ kind: 'cell-done', index, total: report.cells.length, result: cell });
+    }
+    await writeFileAtomic(join(dir, 'matrix.json'), `${JSON.stringify(report, null, 2)}\n`);
+    return report;
+  }
   const report: MatrixReport = {
     schema: 1,
     mode: b === null ? 'single' : 'compare',

@@ -1,7 +1,7 @@
 // `--executor local|slurm` as a user types it on run, sweep run, compare and
 // matrix: one help text, one refusal when host.yaml has no slurm: block (exit
 // 2 before anything is recorded), sweep run's need of a pinned node, matrix's
-// refusal of Slurm with what to do instead.
+// input checked here before its one job goes to the cluster.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,12 +99,10 @@ describe('--executor on every command that measures', () => {
     expect(readdirSync(join(r.dir, 'data', 'sweeps'))).toHaveLength(1);
   });
 
-  it('matrix refuses Slurm (exit 2), saying why and how to run it on the measurement node', async () => {
+  it('matrix takes Slurm (the whole matrix as one job on the measurement node): it first checks its input here', async () => {
     hostYaml('slurm:\n  sharedDir: /nonexistent/shared\n  perfPartition: perf\n  nodes: [perf01]\n');
-    const error = await refusal(['matrix', '--kernel', '/nonexistent/bzImage', '--executor', 'slurm']);
-    expect(error.message).toMatch(/kbisect matrix: expected --executor local, got slurm .*vhost-net and cgroups/);
-    expect(error.hint).toContain('srun --exclusive -p perf -w perf01 kbisect matrix ... --executor local');
-    // local goes on to look at the image (and refuses it: it does not exist)
+    // the image is looked at before anything goes to the cluster
+    await expect(cli('matrix', '--kernel', '/nonexistent/bzImage', '--executor', 'slurm')).rejects.toThrow(/--kernel: no such file/);
     await expect(cli('matrix', '--kernel', '/nonexistent/bzImage', '--executor', 'local')).rejects.toThrow(/--kernel: no such file/);
   });
 });

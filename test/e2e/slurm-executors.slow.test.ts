@@ -4,11 +4,14 @@
 // reference boots, confirmation and bisection are all Slurm jobs finds the
 // step, files its points under the worker node, and keeps its jobs logs in
 // its own directory; a comparison of two revisions either side of the step
-// is "different", every boot a job, its jobs log in the comparison's directory.
+// is "different", every boot a job, its jobs log in the comparison's directory;
+// a matrix of the fixture kernel runs as one job on the measurement node.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MatrixReport } from '../../src/core/matrix/result.ts';
+import { ensureGuestKernel } from '../fixtures/guest-kernel.ts';
 import { makeSweepRepo, STEP_SUBJECT, type SweepRepo } from '../helpers/sweep-repo.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -194,6 +197,60 @@ describe('sweep run and compare with --executor slurm on a local cluster', () =>
     expect(records.length).toBe(log.filter((j) => j.kind === 'ended' && j.as === 'sample').length);
     console.log(`sweep kill -9: ${openAtKill.length} job(s) open at the kill, ${reattached.length} re-attached, ${submitted.length} submitted in all; rerun measured ${out.measured.length} point(s)`);
   }, 240_000);
+
+  it('matrix --executor slurm: the whole matrix is one exclusive job on the measurement node, which decides the cells; report and profiles come back', async () => {
+    const kernel = await ensureGuestKernel();
+    const out = join(r.dir, 'matrix-out');
+    const m = kbisect('matrix', '--kernel', kernel, '--boots', '1', '--accel', 'tcg', '--axes', 'vhost=on,off', 'condition=plain', 'topology=host-to-guest', '--executor', 'slurm', '--out', out, '--json');
+    console.log(`matrix --executor slurm: ${(m.ms / 1000).toFixed(1)} s`);
+    expect(m.status, m.stderr).toBe(0);
+    const report = JSON.parse(m.stdout) as MatrixReport;
+    expect(report).toMatchObject({ schema: 1, mode: 'single', dir: out, host: { accel: 'tcg' }, counts: { works: 1, fails: 0, unavailable: 1 } });
+    const byVhost = new Map(report.cells.map((c) => [c.cell.vhost, c]));
+    // the worker has no /dev/vhost-net here: its own check, not this machine's, made the cell unavailable
+    expect(byVhost.get('on')?.status).toBe('unavailable');
+    expect(byVhost.get('on')?.reason).toMatch(/vhost/);
+    const works = byVhost.get('off');
+    expect(works?.status).toBe('works');
+    expect(works?.a?.boots).toEqual({ ok: 1, failed: 0 });
+    // its profile file is in our out dir, and loads to the hash it was measured with
+    expect(works?.profile?.file?.startsWith(out)).toBe(true);
+    expect(existsSync(works?.profile?.file as string)).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'matrix.json'), 'utf8'))).toEqual(report);
+    // one job, on the measurement node, the node to itself
+    const log = jobsLogOf(out);
+    const submitted = log.filter((j) => j.kind === 'submitted').map((j) => j.jobId);
+    expect(submitted).toHaveLength(1);
+    expect(log.some((j) => j.kind === 'ended' && j.jobId === submitted[0] && j.as === 'sample')).toBe(true);
+    const job = scontrol(submitted[0] as string);
+    expect(job).toMatch(/Partition=perf /);
+    expect(job).toMatch(/ReqNodeList=localhost /);
+    expect(job).toMatch(/OverSubscribe=NO /);
+    expect(submittedInCtldLog().has(submitted[0] as string)).toBe(true);
+  }, 600_000);
+
+  it('matrix --executor slurm killed with -9 while its job runs: the same command again waits for that job, submits nothing', async () => {
+    const kernel = await ensureGuestKernel();
+    const out = join(r.dir, 'matrix-killed');
+    const args = ['matrix', '--kernel', kernel, '--boots', '1', '--accel', 'tcg', '--axes', 'vhost=off', 'condition=plain', 'topology=host-to-guest', '--executor', 'slurm', '--out', out];
+    const child = spawn(process.execPath, [cli, '-C', r.repo, ...args], { env, stdio: 'ignore' });
+    const exited = new Promise((res) => child.once('exit', res));
+    const deadline = Date.now() + 120_000;
+    const running = (): string | undefined => jobsLogOf(out).find((j) => j.kind === 'submitted' && /JobState=RUNNING/.test(scontrol(j.jobId)))?.jobId;
+    let id: string | undefined;
+    while ((id = running()) === undefined) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const again = kbisect(...args, '--json');
+    expect(again.status, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as MatrixReport).counts.works).toBe(1);
+    const log = jobsLogOf(out);
+    expect(log.filter((j) => j.kind === 'submitted').map((j) => j.jobId)).toEqual([id]);
+    expect(log.filter((j) => j.kind === 'reattached').map((j) => j.jobId)).toEqual([id]);
+  }, 600_000);
 
   it('compare --executor slurm: revisions either side of the step are different, every run a job in the comparison\'s log', () => {
     const cmp = kbisect('compare', r.shas[18] as string, r.shas[26] as string, '--cmd', './bench.sh', '--executor', 'slurm', '--seed', '7', '--json');

@@ -99,7 +99,7 @@ export function matrixCommand(ctx: CommandContext): Cmd {
         .example('$0 -C ~/linux matrix v6.1 --axes vhost=off condition=plain,hotplug topology=host-to-guest', 'build v6.1 once, measure 2 cells')
         .example('$0 -C ~/linux matrix --compare v6.1 v6.2 --axes condition=plain,qos --html m.html', 'which cells got slower from v6.1 to v6.2')
         .example('$0 matrix --kernel bzImage --json > m.json', 'every cell as JSON (shape in the README)')
-        .epilogue('--executor slurm is refused for now (exit 2): which cells can run depends on the measuring machine\'s vhost-net and cgroups, and the kernel is built there. Run the whole matrix on the measurement node in one exclusive job instead: srun --exclusive -p perf -w NODE kbisect matrix ... --executor local.'),
+        .epilogue('--executor slurm: the kernels are built (or given) here and copied into the shared directory; the whole matrix then runs as one exclusive job on the measurement node (host.yaml\'s first node), which decides from its own vhost-net and cgroups which cells can run. Its jobs log is in --out: the same command after kill -9 re-attaches to the job.'),
     handler: async (argv) => {
       const out = ctx.output(argv);
       const { axes, errors } = parseAxes(listOf(argv.axes));
