@@ -151,7 +151,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
         .option('timeout', { type: 'number', requiresArg: true, describe: 'with --cmd: seconds one run may take (default 1800; recorded)' })
         .option('html', { type: 'string', requiresArg: true, describe: 'also write the HTML report to this file (checked before anything runs)' })
         .example('$0 run', 'after kbisect start; Ctrl-C or a crash, then kbisect run again resumes')
-        .example('$0 run --executor slurm', 'each sample of --cmd (each kernel build and measurement with --profile) is a Slurm job; kill -9 then run again re-attaches to its jobs')
+        .example('$0 run --executor slurm', 'each sample of --cmd (each kernel build and measurement with --profile) is a Slurm job; kill -9 then run again re-attaches to its jobs; with several slurm.nodes in host.yaml every node measures at once, each judged against its own GOOD and BAD')
         .example('$0 run --json', 'ends with one JSON object: {outcome, culprit, change, steps, boots, builds, ...}'),
     handler: async (argv) => {
       const out = ctx.output(argv);
