@@ -68,12 +68,14 @@ export const WILD_SIGMAS = 5;
 // boots it assumes; a group keeps at least two boots (the median of two
 // lies between them, so neither is ever further from it than the other).
 export function screenWildEndpointBoots(hosts: readonly HostEndpoints[], sigma: number): HostEndpoints[] {
-  if (!(sigma > 0) || !Number.isFinite(sigma)) return hosts.map((h) => ({ good: [...h.good], bad: [...h.bad] }));
-  const screen = (group: readonly number[]): number[] => {
-    if (group.length < 3) return [...group];
-    const centre = median(group);
-    const kept = group.filter((y) => Math.abs(y - centre) <= WILD_SIGMAS * sigma);
-    return kept.length >= 2 ? kept : [...group];
-  };
-  return hosts.map((h) => ({ good: screen(h.good), bad: screen(h.bad) }));
+  return hosts.map((h) => ({ good: screenWildBoots(h.good, sigma), bad: screenWildBoots(h.bad, sigma) }));
+}
+
+// One group of boots without its wild ones, by the rule above (a group of
+// fewer than three, or a σ that is not a positive number, is kept whole).
+export function screenWildBoots(group: readonly number[], sigma: number): number[] {
+  if (group.length < 3 || !(sigma > 0) || !Number.isFinite(sigma)) return [...group];
+  const centre = median(group);
+  const kept = group.filter((y) => Math.abs(y - centre) <= WILD_SIGMAS * sigma);
+  return kept.length >= 2 ? kept : [...group];
 }

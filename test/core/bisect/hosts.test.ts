@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { apply, createBisection, nextActions, replay, type BisectEvent, type BisectState } from '../../../src/core/bisect/index.ts';
-import { getHostsDerived } from '../../../src/core/bisect/hosts.ts';
+import { getHostsDerived, viewHost } from '../../../src/core/bisect/hosts.ts';
+import { readLogBoots } from '../../../src/core/bisect/model.ts';
+import { testSandwichPooledT } from '../../../src/core/bisect/verification.ts';
 import { chooseBatchCommit, chooseNextCommit, computePosterior } from '../../../src/core/bisect/posterior.ts';
 import { UserError } from '../../../src/core/errors.ts';
 import { createRng } from '../../../src/core/rng.ts';
@@ -118,6 +120,39 @@ describe('several hosts', () => {
     }
     expect(state.phase).toBe('done');
     expect([...verifyingHosts]).toEqual([state.hosts?.verifyHost]);
+  });
+
+  it('takes the sandwich’s first look with σ pooled over the verify host’s own boots, and no other host’s', () => {
+    const hosts = { a: { offset: 0 }, b: { offset: FAST }, c: { offset: -0.1 } };
+    let state = createBisection({ commits: COMMITS, hosts: Object.keys(hosts), config: { seed: 8 } });
+    const rngs = { a: createRng(1), b: createRng(2), c: createRng(3) };
+    let checked = 0;
+    for (let round = 0; round < 2000 && state.phase !== 'done'; round++) {
+      for (const action of nextActions(state)) {
+        if (action.kind !== 'measure' || action.host === undefined) continue;
+        const host = action.host as keyof typeof hosts;
+        const previous = state;
+        state = apply(state, { ...simulateEvent(truth, COMMITS, action.commit, rngs[host], hosts[host].offset), host } as BisectEvent);
+        const look = state.steps.slice(previous.steps.length).find((s) => s.phase === 'verify' && s.note.startsWith('fresh interleaved boots'));
+        // the pair and where its fresh boots began: the verify target, or the early sandwich it took over
+        const pair = previous.verify ?? previous.hosts?.early ?? null;
+        if (look === undefined || pair === null) continue;
+        expect(look.note).toMatch(/t-test, σ pooled over \d+ more groups of this host's boots, look 1\//);
+        // the same test, recomputed on the verify host's boots alone
+        const view = viewHost(state, state.hosts?.verifyHost as string);
+        const { before, after, startBefore, startAfter } = pair;
+        const others = Object.keys(view.records).map(Number).flatMap((i) => {
+          const logs = readLogBoots(view, i);
+          const group = i === before ? logs.slice(0, startBefore) : i === after ? logs.slice(0, startAfter) : logs;
+          return group.length >= 2 ? [group] : [];
+        });
+        const pooled = testSandwichPooledT(readLogBoots(view, before).slice(startBefore), readLogBoots(view, after).slice(startAfter), others, state.config.direction);
+        expect(look.p).toBe(pooled.p);
+        checked++;
+      }
+    }
+    expect(state.final?.first).toBe(37);
+    expect(checked).toBeGreaterThan(0);
   });
 
   it('reports a host whose GOOD→BAD gap differs from the others’, with a warning, instead of averaging it away', () => {
