@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resetBisection, startBisection } from '../../src/app/bisect.ts';
 import { nextMeasured, openEventLog, recordEvent, serializeRecorder } from '../../src/app/bisect/record.ts';
+import { buildReportInput } from '../../src/core/bisect/report-input.ts';
 import { sessionPaths } from '../../src/adapters/session-store.ts';
 import { InterruptedError, UserError } from '../../src/core/errors.ts';
 import { isolateKbisectDirs, makeBenchRepo, type BenchRepo } from '../helpers/bench-repo.ts';
@@ -77,6 +78,13 @@ describe('recordEvent', () => {
     await recordEvent(log, { kind: 'boot', commit: r.shas[3] as string, runs: [80], host: 'n1' }, boot('fp-1'));
     await recordEvent(log, { kind: 'boot', commit: r.shas[3] as string, runs: [120], host: 'n2' }, boot('fp-2'));
     expect(log.state.events).toBe(2);
+    // the report's boots are one host's (the one its change is from), never both machines mixed
+    await recordEvent(log, { kind: 'boot', commit: r.shas[0] as string, runs: [100], host: 'n1' }, boot('fp-1'));
+    await recordEvent(log, { kind: 'boot', commit: r.shas[0] as string, runs: [150], host: 'n2' }, boot('fp-2'));
+    const report = buildReportInput(log.session, log.state, log.events, '2026-01-01T00:00:00Z');
+    expect(report.bootsByCommit[r.shas[0] as string]).toEqual([100]);
+    expect(report.bootsByCommit[r.shas[3] as string]).toEqual([80]);
+    expect(log.state.events).toBe(4);
     // n2's next boot from n1's machine: n2's numbers would mix two machines
     const error = await recordEvent(log, { kind: 'boot', commit: r.shas[0] as string, runs: [100], host: 'n2' }, boot('fp-1')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
@@ -84,7 +92,7 @@ describe('recordEvent', () => {
     // a boot without its host is the engine's to refuse
     const unnamed = await recordEvent(log, { kind: 'boot', commit: r.shas[0] as string, runs: [100] }, boot('fp-1')).catch((e: unknown) => e);
     expect((unnamed as UserError).message).toMatch(/name its host/);
-    expect(log.state.events).toBe(2);
+    expect(log.state.events).toBe(4);
   });
 
   it('serializeRecorder applies concurrent events one after the other, none lost', async () => {

@@ -54,7 +54,8 @@ export function formatProgress(p: BisectProgress): string {
       break;
   }
   const leader = p.leader && p.leaderProbability !== null ? ` · leader ${p.leader.slice(0, 10)} ${formatPercent(p.leaderProbability, { digits: 0 })}` : '';
-  return `[${formatDuration(p.elapsedMs)}] step ${p.step} ${p.phase} ${p.commit.slice(0, 12)} ${p.subject.slice(0, 40)} · ${stage}${leader}`;
+  const on = p.host === undefined ? '' : ` on ${p.host}`;
+  return `[${formatDuration(p.elapsedMs)}] step ${p.step} ${p.phase} ${p.commit.slice(0, 12)} ${p.subject.slice(0, 40)} · ${stage}${on}${leader}`;
 }
 
 const withRepo = (ctx: CommandContext, argv: GlobalArgs): string => ctx.cwd(argv);

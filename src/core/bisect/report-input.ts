@@ -4,6 +4,7 @@ import type { BisectSession, LoggedEvent } from '../session.ts';
 import { configOf, judgedTestOf } from '../session-settings.ts';
 import type { ReportInput } from '../report/types.ts';
 import { LEGACY_RULES, type BisectConfig } from './config.ts';
+import { viewVerifyHost } from './hosts.ts';
 import { apply, createBisection } from './index.ts';
 import { posteriorTable, summarize } from './summary.ts';
 import type { BisectResult, BisectState } from './types.ts';
@@ -64,8 +65,10 @@ export function buildReportInput(session: BisectSession, finalState: BisectState
     state = apply(state, logged.event);
     if (state.steps.length > before) posteriorHistory.push(posteriorTable(state).map((r) => r.probability));
   }
+  // several hosts: the boots of the host the change is reported from (summary.ts), never a mix of machines
+  const shown = finalState.hosts === undefined ? finalState : viewVerifyHost(finalState);
   session.commits.forEach((c, i) => {
-    const boots = finalState.records[String(i)]?.boots;
+    const boots = shown.records[String(i)]?.boots;
     if (boots && boots.length > 0) bootsByCommit[c.sha] = [...boots];
   });
   const firstAt = events[0]?.at;
