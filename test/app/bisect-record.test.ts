@@ -95,6 +95,19 @@ describe('recordEvent', () => {
     expect(log.state.events).toBe(4);
   });
 
+  it('refuses a Slurm sample from another node than the bisection\'s first (a constraint lets Slurm pick any node)', async () => {
+    await startBisection({ repo: r.repo, good: r.shas[0] as string, bad: r.shas[3] as string, command: 'bash bench.sh' });
+    const log = await openEventLog(await sessionPaths(r.repo));
+    const sample = (node: string) => ({ source: 'command' as const, exitCode: 0, durationMs: 3, stderrTail: '', job: { executor: 'slurm' as const, id: '7', node, infraRetries: 0 } });
+    await recordEvent(log, { kind: 'boot', commit: r.shas[3] as string, runs: [80] }, sample('perf01'));
+    await recordEvent(log, { kind: 'boot', commit: r.shas[0] as string, runs: [100] }, sample('perf01'));
+    const error = await recordEvent(log, { kind: 'boot', commit: r.shas[0] as string, runs: [101] }, sample('perf02')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).message).toMatch(/samples ran on node perf01, this one on node perf02/);
+    expect((error as UserError).hint).toMatch(/nodes: \[perf01\]/);
+    expect(log.state.events).toBe(2);
+  });
+
   it('serializeRecorder applies concurrent events one after the other, none lost', async () => {
     await startBisection({ repo: r.repo, good: r.shas[0] as string, bad: r.shas[3] as string, command: 'bash bench.sh' });
     const log = await openEventLog(await sessionPaths(r.repo));

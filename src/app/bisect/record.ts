@@ -76,6 +76,17 @@ export async function recordEvent(log: EventLog, event: BisectEvent, detail?: Ev
       );
     }
   }
+  // a command's samples carry no fingerprint, but a Slurm job names its node: one node per single-host bisection
+  const node = detail?.source === 'command' ? detail.job?.node : undefined;
+  if (node !== undefined && node !== null && log.session.hosts === undefined) {
+    const first = firstJobNode(log.events);
+    if (first !== null && first !== node) {
+      throw new UserError(
+        `${describeEvent(event, log.session)} was not recorded: this bisection's samples ran on node ${first}, this one on node ${node}; mixing them would judge nodes, not commits`,
+        `pin it to one node: \`nodes: [${first}]\` in host.yaml's slurm: block (a constraint alone lets Slurm pick any node), then kbisect run again`,
+      );
+    }
+  }
   let next: BisectState;
   try {
     next = apply(log.state, event);
@@ -88,6 +99,15 @@ export async function recordEvent(log: EventLog, event: BisectEvent, detail?: Ev
   if (torn) onNote?.(`moved a last line of the log cut short by a crash (${torn.bytes} bytes) aside to ${torn.savedAs}`);
   log.state = next;
   log.events.push(logged);
+}
+
+// The node of the first sample that ran as a Slurm job (null: none did).
+function firstJobNode(events: readonly LoggedEvent[]): string | null {
+  for (const e of events) {
+    const d = e.detail;
+    if (d !== undefined && (d.source === 'command' || d.source === 'boot') && d.job?.node != null) return d.job.node;
+  }
+  return null;
 }
 
 // A recorder that runs one recordEvent at a time, in call order: several
