@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resetBisection, startBisection } from '../../src/app/bisect.ts';
 import { nextMeasured, openEventLog, recordEvent, serializeRecorder } from '../../src/app/bisect/record.ts';
-import { buildReportInput } from '../../src/core/bisect/report-input.ts';
+import { buildReportInput, hostOfSession } from '../../src/core/bisect/report-input.ts';
 import { sessionPaths } from '../../src/adapters/session-store.ts';
 import { InterruptedError, UserError } from '../../src/core/errors.ts';
 import { isolateKbisectDirs, makeBenchRepo, type BenchRepo } from '../helpers/bench-repo.ts';
@@ -84,6 +84,8 @@ describe('recordEvent', () => {
     const report = buildReportInput(log.session, log.state, log.events, '2026-01-01T00:00:00Z');
     expect(report.bootsByCommit[r.shas[0] as string]).toEqual([100]);
     expect(report.bootsByCommit[r.shas[3] as string]).toEqual([80]);
+    // the host line of a kernel bisection names each measurement host's machine
+    expect(hostOfSession({ ...log.session, mode: 'kernel' } as unknown as Parameters<typeof hostOfSession>[0], log.events)).toEqual({ fingerprint: 'n1 fp-1, n2 fp-2', accel: 'tcg' });
     expect(log.state.events).toBe(4);
     // n2's next boot from n1's machine: n2's numbers would mix two machines
     const error = await recordEvent(log, { kind: 'boot', commit: r.shas[0] as string, runs: [100], host: 'n2' }, boot('fp-1')).catch((e: unknown) => e);

@@ -19,9 +19,18 @@ export function engineInput(session: BisectSession): { commits: string[]; config
   return { commits: session.commits.map((c) => c.sha), config: { ...config, rules }, ...(session.hosts === undefined ? {} : { hosts: [...session.hosts] }) };
 }
 
-// Where the guests ran, from the last boot that says so.
-function hostOf(session: BisectSession, events: readonly LoggedEvent[]): ReportInput['host'] {
+// Where the guests ran, from the last boot that says so; with several
+// measurement hosts, each host's fingerprint (its boots never mix machines).
+export function hostOfSession(session: BisectSession, events: readonly LoggedEvent[]): ReportInput['host'] {
   if (session.mode === 'command') return { fingerprint: 'n/a', accel: 'n/a' };
+  if (session.hosts !== undefined) {
+    const seen = new Map<string, { host: string; accel: string }>();
+    for (const e of events) if (e.event.kind === 'boot' && e.event.host !== undefined && e.detail?.source === 'boot' && !seen.has(e.event.host)) seen.set(e.event.host, { host: e.detail.host, accel: e.detail.accel });
+    if (seen.size > 0) {
+      const accels = [...new Set([...seen.values()].map((v) => v.accel))];
+      return { fingerprint: [...seen].map(([name, v]) => `${name} ${v.host}`).join(', '), accel: accels.join('/') };
+    }
+  }
   for (let i = events.length - 1; i >= 0; i--) {
     const d = events[i]?.detail;
     if (d?.source === 'boot') return { fingerprint: d.host, accel: d.accel };
@@ -80,7 +89,7 @@ export function buildReportInput(session: BisectSession, finalState: BisectState
     commits: session.commits,
     profile: profileOf(session),
     metric: { name: metricName(session), unit: test.unit, higherIsBetter: test.higherIsBetter },
-    host: hostOf(session, events),
+    host: hostOfSession(session, events),
     result: summarize(finalState),
     bootsByCommit,
     posteriorHistory,
