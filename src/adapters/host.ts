@@ -8,6 +8,7 @@ import { isStaticElf } from './elf.ts';
 import { runCommand } from './exec.ts';
 import { exists } from './store.ts';
 import { locateCpuCgroupRoot } from './conditions/qos.ts';
+import { parseAllowedCpus } from '../core/cpu-partition.ts';
 
 // How each tool tells its version (first matching line of its output).
 const versionCommands: Record<ToolName, { args: string[]; pattern: RegExp }> = {
@@ -115,4 +116,14 @@ export async function gatherHostFacts(): Promise<HostFacts> {
     },
     cpuCgroup: await locateCpuCgroupRoot(),
   };
+}
+
+// The CPUs this process may run on (its affinity, as cpusets and taskset set
+// it), from /proc/self/status; null where that file or line is missing.
+export async function readAllowedCpus(): Promise<number[] | null> {
+  try {
+    return parseAllowedCpus(await readFile('/proc/self/status', 'utf8'));
+  } catch {
+    return null;
+  }
 }

@@ -123,12 +123,11 @@ export function makeConfigCommand(opts: {
 }
 
 // `make O=<out> -j<N> bzImage`: also links vmlinux (kept for PVH boots).
-export function makeBuildCommand(opts: { srcDir: string; outDir: string; jobs: number; env: BuildEnvironment }): CommandSpec {
-  return {
-    file: 'make',
-    args: ['-C', opts.srcDir, `O=${opts.outDir}`, `-j${opts.jobs}`, ...compilerVariables(opts.env), 'bzImage'],
-    env: buildEnvVars(opts.env),
-  };
+// `prefix` runs make under other programs (a background build: nice, taskset).
+export function makeBuildCommand(opts: { srcDir: string; outDir: string; jobs: number; env: BuildEnvironment; prefix?: readonly string[] }): CommandSpec {
+  const make = ['make', '-C', opts.srcDir, `O=${opts.outDir}`, `-j${opts.jobs}`, ...compilerVariables(opts.env), 'bzImage'];
+  const [file, ...args] = [...(opts.prefix ?? []), ...make] as [string, ...string[]];
+  return { file, args, env: buildEnvVars(opts.env) };
 }
 
 // Runs one config target; its exit is a value (a commit can break Kconfig too).

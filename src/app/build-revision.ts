@@ -51,6 +51,7 @@ import {
 import { cacheKeyFor, entryFiles, listEntries, lookupEntry, storeEntry, touchEntry, type KernelCacheEntry, type KernelCacheMeta } from '../adapters/kernel-cache.ts';
 import { enforceCacheLimit } from './build-cache.ts';
 import { generateConfig, resolveKernelConfig, type ResolvedKernelConfig } from './build-config.ts';
+import { backgroundPrefix } from '../core/cpu-partition.ts';
 
 export type { BuildFailure, BuildProgress, BuildResult, BuildSuccess } from '../core/kernel-build.ts';
 
@@ -73,6 +74,9 @@ export interface BuildOptions {
   maxCacheBytes?: number;
   onProgress?: (progress: BuildProgress) => void;
   signal?: AbortSignal;
+  // a build in the background of a measurement: make runs under `nice -n 19`
+  // and, when given, only on these CPUs (core/cpu-partition.ts)
+  background?: { cpus: readonly number[] | null };
 }
 
 interface PreparedBuild {
@@ -183,7 +187,9 @@ async function buildOnSlot(
   if (env.ccache) await resetCcacheStatsLog(env.ccache.statsLog);
 
   report('compile');
-  const command = makeBuildCommand({ srcDir: paths.src, outDir: paths.out, jobs: opts.jobs ?? defaultMakeJobs(), env });
+  const jobs = opts.background?.cpus?.length ?? opts.jobs ?? defaultMakeJobs();
+  const prefix = opts.background === undefined ? [] : backgroundPrefix(opts.background.cpus);
+  const command = makeBuildCommand({ srcDir: paths.src, outDir: paths.out, jobs, env, prefix });
   const outcome = await runMakeBuild(command, {
     logPath: paths.log,
     ...(opts.signal ? { signal: opts.signal } : {}),

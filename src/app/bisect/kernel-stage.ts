@@ -3,7 +3,9 @@
 // measured (app/measure.ts); every boot is recorded as it ends.
 import { InternalError, assertNever } from '../../core/errors.ts';
 import type { BootOutcome, MeasureProgress } from '../../core/measure/types.ts';
-import type { Profile } from '../../core/profile/index.ts';
+import { guestCount, type Profile } from '../../core/profile/index.ts';
+import { partitionCpus } from '../../core/cpu-partition.ts';
+import { readAllowedCpus } from '../../adapters/host.ts';
 import type { BuildProgress, BuildResult, BuildSuccess } from '../../core/kernel-build.ts';
 import type { EventDetail, MeasuredSession, SlurmJobDetail } from '../../core/session.ts';
 import { createBuildPool, type BuildPool } from '../build.ts';
@@ -31,10 +33,14 @@ export function createKernelStage(session: Extract<MeasuredSession, { mode: 'ker
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const builds = new Map<string, Promise<BuildResult>>();
-  const ensureBuilt = (sha: string): Promise<BuildResult> => {
+  // a speculative build runs beside measurements: niced, on the CPUs the guest does not use
+  let buildCpus: Promise<number[] | null> | null = null;
+  const backgroundCpus = (): Promise<number[] | null> =>
+    (buildCpus ??= readAllowedCpus().then((cpus) => (cpus === null ? null : (partitionCpus(cpus, profile.guest.vcpus * guestCount(profile.topology))?.build ?? null))));
+  const ensureBuilt = (sha: string, background = false): Promise<BuildResult> => {
     let b = builds.get(sha);
     if (!b) {
-      b = pool.build(sha);
+      b = background ? backgroundCpus().then((cpus) => pool.build(sha, { background: { cpus } })) : pool.build(sha);
       builds.set(sha, b);
       // a failure is reported when the build is awaited for a measurement
       b.catch(() => {});
@@ -52,7 +58,7 @@ export function createKernelStage(session: Extract<MeasuredSession, { mode: 'ker
   };
   return {
     prefetch(sha) {
-      if (slots > 1) void ensureBuilt(sha);
+      if (slots > 1) void ensureBuilt(sha, true);
     },
     async measure(sha, boots, record, emit) {
       currentBuild = (p) => {
