@@ -5,7 +5,13 @@
 // profile the within-boot and boot-to-boot CV (5 boots × 5 runs; short runs
 // so that the whole bench takes a few minutes). Results are not stored.
 //
-//   npm run bench:boot -- [--kernel bzImage] [--duration 1] [--boots 5] [--runs 5] [--ready-boots 12] [--json]
+// Then, beside a build: the demo profile's boot-to-boot and within-boot CV
+// with nothing else running, beside a build loop as --jobs 2 ran it, and as
+// it runs now (nice 19, on the CPUs the guest does not get), see
+// bench/boot-beside-build.ts.
+//
+//   npm run bench:boot -- [--kernel bzImage] [--duration 1] [--boots 5] [--runs 5] [--ready-boots 12]
+//     [--beside-repo DIR] [--beside-boots 8] [--beside-only] [--json]
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +26,7 @@ import { formatTable } from '../src/cli/output.ts';
 import { summarizeBoots } from '../src/core/measure/summary.ts';
 import type { Profile } from '../src/core/profile/index.ts';
 import { median, quantile } from '../src/core/stats/descriptive.ts';
+import { measureBesideBuild } from './boot-beside-build.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -28,6 +35,10 @@ const { values: opts } = parseArgs({
     boots: { type: 'string', default: '5' },
     runs: { type: 'string', default: '5' },
     'ready-boots': { type: 'string', default: '12' },
+    // the "beside a build" section: a kernel tree to build in a loop (default: the demo's, when it exists)
+    'beside-repo': { type: 'string', default: '/var/cache/kbisect-fixtures/demo' },
+    'beside-boots': { type: 'string', default: '8' },
+    'beside-only': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -71,6 +82,37 @@ function findKernel(): string | null {
   return found[0] ?? null;
 }
 
+
+// Section 4: the demo profile beside a build loop (bench/boot-beside-build.ts); null without a tree to build.
+async function besideSection(kernel: Awaited<ReturnType<typeof kernelFromImage>>): Promise<{ text: string; json: unknown } | null> {
+  const repo = opts['beside-repo'];
+  if (!existsSync(join(repo, '.git'))) {
+    log(`beside a build: skipped, no kernel tree at ${repo} (npm run demo makes one, or --beside-repo DIR)`);
+    return null;
+  }
+  const profile = (await loadProfile('demo-guest-tx')).profile;
+  const plan = withPlan(profile, runs, profile.sampling.warmupRuns);
+  const bootsEach = Number(opts['beside-boots']);
+  const { rows, partition } = await measureBesideBuild({ kernel, profile: plan, repo, revs: ['HEAD~1', 'HEAD'], bootsPerCondition: bootsEach, seed: 1, log });
+  const split = partition ? `build on CPU ${partition.build.join(',')}, guest on CPU ${partition.guest.join(',')}` : 'one CPU: nice only';
+  const text = [
+    `demo-guest-tx beside a build loop (${repo} HEAD~1 ⇄ HEAD): ${bootsEach} boots per condition × ${runs} runs of ${durationS} s, randomized blocks; ${split}`,
+    formatTable([
+      ['condition', 'median', 'within-boot CV', 'boot-to-boot CV', 'vs quiet', 'builds', 'build median'],
+      ...rows.map((r) => [
+        r.condition,
+        `${r.median.toFixed(0)} ${r.unit}`,
+        pct(r.withinBootCv),
+        pct(r.bootToBootCv),
+        pct(r.median / (rows[0]?.median ?? Number.NaN) - 1),
+        String(r.builds),
+        r.buildMedianMs === null ? '-' : seconds(r.buildMedianMs),
+      ]),
+    ]),
+  ].join('\n');
+  return { text, json: { repo, bootsPerCondition: bootsEach, partition, rows } };
+}
+
 async function main(): Promise<void> {
   const image = findKernel();
   if (image === null) {
@@ -82,6 +124,11 @@ async function main(): Promise<void> {
     return;
   }
   const kernel = await kernelFromImage(image);
+  if (opts['beside-only']) {
+    const beside = await besideSection(kernel);
+    process.stdout.write(opts.json ? `${JSON.stringify({ beside: beside?.json ?? null }, null, 2)}\n` : `${beside?.text ?? 'beside a build: skipped'}\n`);
+    return;
+  }
   const scratch = mkdtempSync(join(tmpdir(), 'kbisect-bench-'));
   try {
     // 1. guest image: cold (empty cache) and cached
@@ -103,6 +150,17 @@ async function main(): Promise<void> {
     });
     const readyMs = okBoots(ready).map((b) => b.readyMs);
     const overheadMs = okBoots(ready).map((b) => b.timings.overheadMs);
+    // 2b. what a measurement costs around its boots (fingerprint, namespace, netserver, teardown):
+    // the bisection measures one boot per call while it interleaves commits
+    const setupMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      const one = await measureKernel({ kernel, profile: withPlan(base, 1, 0), boots: 1, resultsPath: null });
+      const wall = performance.now() - t0;
+      const b = okBoots(one)[0];
+      if (b) setupMs.push(wall - b.timings.totalMs);
+    }
+    log(`setup + teardown around one boot: ${setupMs.map((v) => seconds(v)).join(', ')}`);
     const uptime = okBoots(ready).flatMap((b) => (b.timings.guestUptimeAtReadyS === null ? [] : [b.timings.guestUptimeAtReadyS * 1000]));
 
     // 3. noise per shipped profile
@@ -156,6 +214,9 @@ async function main(): Promise<void> {
       }
     }
 
+    // 4. beside a build
+    const beside = await besideSection(kernel);
+
     const accel = ready.accel.toUpperCase();
     const head = `kbisect boot bench: ${accel}, ${ready.hostFingerprint.cpuModel} (${ready.hostFingerprint.cpuCount} CPUs), ${ready.hostFingerprint.qemuVersion}, kernel ${ready.kernel.pvh ? 'vmlinux (PVH)' : 'bzImage'}`;
     const summary = [
@@ -167,6 +228,7 @@ async function main(): Promise<void> {
         `target ≤ 0.8 s; guest uptime at ready median ${seconds(median(uptime))}`,
       ],
       [`overhead per boot (n=${overheadMs.length})`, `median ${seconds(median(overheadMs))}`, `p90 ${seconds(quantile(overheadMs, 0.9))}`, 'target ≤ 1.5 s (beyond netperf time)'],
+      [`around a one-boot measurement (n=${setupMs.length})`, `median ${seconds(median(setupMs))}`, `max ${seconds(Math.max(...setupMs))}`, 'fingerprint, namespace, netserver, teardown: once per measure call'],
     ];
     if (opts.json) {
       process.stdout.write(
@@ -177,7 +239,9 @@ async function main(): Promise<void> {
             image: { coldMs: cold.buildMs, coldGzipMs: coldGzip.buildMs, cachedMs: median(cached), bytes: cold.bytes },
             ready: { n: readyMs.length, medianMs: median(readyMs), p90Ms: quantile(readyMs, 0.9), samplesMs: readyMs },
             overhead: { n: overheadMs.length, medianMs: median(overheadMs), p90Ms: quantile(overheadMs, 0.9) },
+            setup: { n: setupMs.length, medianMs: median(setupMs), samplesMs: setupMs },
             profiles: json,
+            beside: beside?.json ?? null,
             plan: { boots, runs, durationS },
           },
           null,
@@ -195,6 +259,7 @@ async function main(): Promise<void> {
         `noise per profile: ${boots} boots × ${runs} runs of ${durationS} s (+ warm-up), ${accel}`,
         formatTable([['profile', 'test', 'median', 'within-boot CV', 'boot-to-boot CV', 'CV', 'boots ok', 'ready', 'overhead'], ...rows]),
         '',
+        ...(beside ? [beside.text, ''] : []),
       ].join('\n'),
     );
   } finally {

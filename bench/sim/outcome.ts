@@ -17,6 +17,8 @@ export interface MethodOutcome {
   readonly wallBoots?: number;
   /** kbisect, one host: commits the engine hinted to build speculatively (the app builds them with a spare build slot) and never measured. */
   readonly unusedPrefetches?: number;
+  /** kbisect, one host: builds that failed (counted in builds; a failed build tells nothing of the culprit). */
+  readonly failedBuilds?: number;
   /** Several hosts: whether the result reported a host × commit interaction. */
   readonly interactionReported?: boolean;
 }

@@ -30,6 +30,8 @@ export interface BenchRow {
   readonly meanReferenceBoots: number | null;
   /** kbisect, one host (else null): mean speculative builds of commits never measured (what a spare build slot builds in vain). */
   readonly meanUnusedPrefetches: number | null;
+  /** kbisect, one host (else null): mean builds that failed; builds less these can reach ⌈log2 N⌉ + 2 at best (each build that boots tells at most one bit). */
+  readonly meanFailedBuilds: number | null;
   /** Measurement hosts the method used (1 for every sequential method). */
   readonly hosts: number;
   /** Mean boot slots until done, every host booting at most once per slot (one host: meanBoots). */
@@ -74,6 +76,7 @@ export function aggregate(scenario: string, method: MethodName, commits: number,
     meanCalibrationBoots: phaseMean('calibrate'),
     meanVerificationBoots: phaseMean('verify'),
     meanReferenceBoots: phaseMean('reference'),
+    meanFailedBuilds: runs.every((r) => r.outcome.failedBuilds !== undefined) ? runs.reduce((a, r) => a + (r.outcome.failedBuilds ?? 0), 0) / n : null,
     meanUnusedPrefetches: runs.every((r) => r.outcome.unusedPrefetches !== undefined) ? runs.reduce((a, r) => a + (r.outcome.unusedPrefetches ?? 0), 0) / n : null,
     hosts,
     meanWallBoots: hosts === 1 ? meanBoots : runs.reduce((a, r) => a + (r.outcome.wallBoots ?? r.outcome.boots), 0) / n,
@@ -97,10 +100,10 @@ export function formatTables(rows: readonly BenchRow[]): string {
       continue;
     }
     lines.push(`\n${scenario}: N=${first.commits}, d=${first.d}, ${first.histories} histories`);
-    lines.push(`  ${'method'.padEnd(17)}${pad('accuracy', 9)}${pad('boots', 8)}${pad('p95', 7)}${pad('builds', 8)}${pad('median', 8)}${pad('boots/b', 9)}${pad('test/c', 8)}${pad('conf.wrong', 11)}${pad('partial', 9)}${pad('calib', 7)}${pad('verify', 8)}${pad('refs', 7)}${pad('unused', 8)}`);
+    lines.push(`  ${'method'.padEnd(17)}${pad('accuracy', 9)}${pad('boots', 8)}${pad('p95', 7)}${pad('builds', 8)}${pad('median', 8)}${pad('failed', 8)}${pad('boots/b', 9)}${pad('test/c', 8)}${pad('conf.wrong', 11)}${pad('partial', 9)}${pad('calib', 7)}${pad('verify', 8)}${pad('refs', 7)}${pad('unused', 8)}`);
     for (const r of group) {
       lines.push(
-        `  ${r.method.padEnd(17)}${pad(`${(r.accuracy * 100).toFixed(1)}%`, 9)}${pad(r.meanBoots.toFixed(1), 8)}${pad(r.p95Boots.toFixed(0), 7)}${pad(r.meanBuilds.toFixed(1), 8)}${pad(r.medianBuilds.toFixed(0), 8)}${pad(r.bootsPerCommit.toFixed(2), 9)}${pad(r.testBootsPerCommit.toFixed(2), 8)}${pad(`${(r.confidentWrongRate * 100).toFixed(1)}%`, 11)}${pad(`${(r.partialWarningRate * 100).toFixed(0)}%`, 9)}${pad(r.meanCalibrationBoots?.toFixed(1) ?? '-', 7)}${pad(r.meanVerificationBoots?.toFixed(1) ?? '-', 8)}${pad(r.meanReferenceBoots?.toFixed(1) ?? '-', 7)}${pad(r.meanUnusedPrefetches?.toFixed(1) ?? '-', 8)}`,
+        `  ${r.method.padEnd(17)}${pad(`${(r.accuracy * 100).toFixed(1)}%`, 9)}${pad(r.meanBoots.toFixed(1), 8)}${pad(r.p95Boots.toFixed(0), 7)}${pad(r.meanBuilds.toFixed(1), 8)}${pad(r.medianBuilds.toFixed(0), 8)}${pad(r.meanFailedBuilds?.toFixed(2) ?? '-', 8)}${pad(r.bootsPerCommit.toFixed(2), 9)}${pad(r.testBootsPerCommit.toFixed(2), 8)}${pad(`${(r.confidentWrongRate * 100).toFixed(1)}%`, 11)}${pad(`${(r.partialWarningRate * 100).toFixed(0)}%`, 9)}${pad(r.meanCalibrationBoots?.toFixed(1) ?? '-', 7)}${pad(r.meanVerificationBoots?.toFixed(1) ?? '-', 8)}${pad(r.meanReferenceBoots?.toFixed(1) ?? '-', 7)}${pad(r.meanUnusedPrefetches?.toFixed(1) ?? '-', 8)}`,
       );
     }
   }

@@ -13,10 +13,11 @@ export function runKbisect(history: History, config: Partial<BisectConfig>, rng:
   const phaseBoots = { calibrate: 0, bisect: 0, verify: 0, reference: 0 };
   const prefetched = new Set<string>();
   const measured = new Set<string>();
+  let failedBuilds = 0;
   for (let round = 0; round < 100_000; round++) {
     const actions = nextActions(state);
     for (const action of actions) {
-      if (action.kind === 'done') return { ...scoreResult(action.result, phaseBoots), unusedPrefetches: [...prefetched].filter((c) => !measured.has(c)).length };
+      if (action.kind === 'done') return { ...scoreResult(action.result, phaseBoots), unusedPrefetches: [...prefetched].filter((c) => !measured.has(c)).length, failedBuilds };
       if (action.kind === 'build' && action.speculative) prefetched.add(action.commit);
       if (action.kind === 'measure') measured.add(action.commit);
     }
@@ -34,6 +35,7 @@ export function runKbisect(history: History, config: Partial<BisectConfig>, rng:
         else if (boot.kind === 'build-failed') {
           event = { kind: 'build-failed', commit: action.commit, reason: 'make: *** [bzImage] Error 2' };
           unbuildable.add(action.commit);
+          failedBuilds++;
         } else event = { kind: 'boot-failed', commit: action.commit, reason: 'no login prompt within 120 s' };
         state = apply(state, event);
       }
