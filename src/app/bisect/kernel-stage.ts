@@ -20,11 +20,21 @@ function sessionProfile(session: Extract<MeasuredSession, { mode: 'kernel' }>): 
   return parseProfileText(session.profile.yaml, `session profile ${session.profile.name}`, 'file').profile;
 }
 
-export function createKernelStage(session: Extract<MeasuredSession, { mode: 'kernel' }>, opts: StageOptions): Stage {
+// What the stage builds with and where it reads this process's CPUs; replaceable in tests.
+export interface KernelStageDeps {
+  createPool: typeof createBuildPool;
+  allowedCpus: typeof readAllowedCpus;
+}
+
+export function createKernelStage(
+  session: Extract<MeasuredSession, { mode: 'kernel' }>,
+  opts: StageOptions,
+  deps: KernelStageDeps = { createPool: createBuildPool, allowedCpus: readAllowedCpus },
+): Stage {
   const profile = sessionProfile(session);
   const slots = Math.max(1, opts.jobs ?? 1);
   let currentBuild: ((p: BuildProgress) => void) | null = null;
-  const pool: BuildPool = createBuildPool({
+  const pool: BuildPool = deps.createPool({
     repo: session.repo,
     config: session.kernelConfig,
     slots,
@@ -36,7 +46,7 @@ export function createKernelStage(session: Extract<MeasuredSession, { mode: 'ker
   // a speculative build runs beside measurements: niced, on the CPUs the guest does not use
   let buildCpus: Promise<number[] | null> | null = null;
   const backgroundCpus = (): Promise<number[] | null> =>
-    (buildCpus ??= readAllowedCpus().then((cpus) => (cpus === null ? null : (partitionCpus(cpus, profile.guest.vcpus * guestCount(profile.topology))?.build ?? null))));
+    (buildCpus ??= deps.allowedCpus().then((cpus) => (cpus === null ? null : (partitionCpus(cpus, profile.guest.vcpus * guestCount(profile.topology))?.build ?? null))));
   const ensureBuilt = (sha: string, background = false): Promise<BuildResult> => {
     let b = builds.get(sha);
     if (!b) {
