@@ -1,8 +1,9 @@
 // bench:boot's "beside a build" section (#14 item 6): does a speculative
 // build, run as `run --jobs 2` runs it, disturb the boots measured at the
-// same time? The demo profile is measured in randomized blocks of four
+// same time? The demo profile is measured in randomized blocks of five
 // conditions, one boot each per block so that host drift spreads evenly:
 //   quiet       nothing else runs
+//   pinned      nothing else runs, the guest's vCPU pinned as in bg+pinned
 //   build       a build loop at nice 0 on every CPU (what --jobs 2 did before)
 //   background  the loop as speculative builds run now: nice 19, on the CPUs
 //               the guest does not get (core/cpu-partition.ts)
@@ -21,7 +22,7 @@ import type { Profile } from '../src/core/profile/index.ts';
 import { createRng, nextInt } from '../src/core/rng.ts';
 import { median } from '../src/core/stats/descriptive.ts';
 
-export const besideConditions = ['quiet', 'build', 'background', 'bg+pinned'] as const;
+export const besideConditions = ['quiet', 'pinned', 'build', 'background', 'bg+pinned'] as const;
 export type BesideCondition = (typeof besideConditions)[number];
 
 export interface BesideRow {
@@ -79,12 +80,12 @@ export async function measureBesideBuild(o: BesideOptions): Promise<{ rows: Besi
       const slot = results.get(condition) as { boots: MeasureResult['boots'][number][]; builds: number[] };
       const stop = new AbortController();
       const loop =
-        condition === 'quiet'
+        condition === 'quiet' || condition === 'pinned'
           ? Promise.resolve()
           : buildLoop(o, condition === 'build' ? undefined : { cpus: partition?.build ?? null }, stop.signal, slot.builds);
       // let the build get going before the boot starts
-      if (condition !== 'quiet') await new Promise((r) => setTimeout(r, 1500));
-      const profile: Profile = condition === 'bg+pinned' && partition ? { ...o.profile, guest: { ...o.profile.guest, pinning: partition.guest.slice(0, o.profile.guest.vcpus) } } : o.profile;
+      if (condition !== 'quiet' && condition !== 'pinned') await new Promise((r) => setTimeout(r, 1500));
+      const profile: Profile = (condition === 'bg+pinned' || condition === 'pinned') && partition ? { ...o.profile, guest: { ...o.profile.guest, pinning: partition.guest.slice(0, o.profile.guest.vcpus) } } : o.profile;
       const r = await measureKernel({ kernel: o.kernel, profile, boots: 1, resultsPath: null });
       stop.abort();
       await loop;

@@ -11,7 +11,7 @@
 // bench/boot-beside-build.ts.
 //
 //   npm run bench:boot -- [--kernel bzImage] [--duration 1] [--boots 5] [--runs 5] [--ready-boots 12]
-//     [--beside-repo DIR] [--beside-boots 8] [--beside-only] [--json]
+//     [--beside-repo DIR] [--beside-revs A,B] [--beside-boots 8] [--beside-only] [--json]
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,7 @@ const { values: opts } = parseArgs({
     'ready-boots': { type: 'string', default: '12' },
     // the "beside a build" section: a kernel tree to build in a loop (default: the demo's, when it exists)
     'beside-repo': { type: 'string', default: '/var/cache/kbisect-fixtures/demo' },
+    'beside-revs': { type: 'string', default: 'HEAD~1,HEAD' },
     'beside-boots': { type: 'string', default: '8' },
     'beside-only': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -93,10 +94,13 @@ async function besideSection(kernel: Awaited<ReturnType<typeof kernelFromImage>>
   const profile = (await loadProfile('demo-guest-tx')).profile;
   const plan = withPlan(profile, runs, profile.sampling.warmupRuns);
   const bootsEach = Number(opts['beside-boots']);
-  const { rows, partition } = await measureBesideBuild({ kernel, profile: plan, repo, revs: ['HEAD~1', 'HEAD'], bootsPerCondition: bootsEach, seed: 1, log });
+  const [a, b] = opts['beside-revs'].split(',');
+  if (a === undefined || b === undefined) throw new Error(`--beside-revs: expected two revisions A,B, got ${opts['beside-revs']}`);
+  const revs: [string, string] = [a, b];
+  const { rows, partition } = await measureBesideBuild({ kernel, profile: plan, repo, revs, bootsPerCondition: bootsEach, seed: 1, log });
   const split = partition ? `build on CPU ${partition.build.join(',')}, guest on CPU ${partition.guest.join(',')}` : 'one CPU: nice only';
   const text = [
-    `demo-guest-tx beside a build loop (${repo} HEAD~1 ⇄ HEAD): ${bootsEach} boots per condition × ${runs} runs of ${durationS} s, randomized blocks; ${split}`,
+    `demo-guest-tx beside a build loop (${repo} ${revs.join(' ⇄ ')}): ${bootsEach} boots per condition × ${runs} runs of ${durationS} s, randomized blocks; ${split}`,
     formatTable([
       ['condition', 'median', 'within-boot CV', 'boot-to-boot CV', 'vs quiet', 'builds', 'build median'],
       ...rows.map((r) => [

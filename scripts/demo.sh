@@ -5,6 +5,7 @@
 # for real (builds, QEMU boots, netperf), and check that kbisect named it.
 #
 # Env: KBISECT_DEMO_DIR (default /var/cache/kbisect-fixtures/demo), DEMO_DELAY_US (50: about -40% TCP_STREAM here),
+#      DEMO_JOBS (2: the next likely commit builds in the background, niced, while one is measured),
 #      DEMO_PROFILE (profiles/demo-guest-tx.yaml), DEMO_REPORT (./kbisect-demo-report.html)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +34,7 @@ $K -C "$DIR" reset >/dev/null
 start=$(date +%s)
 $K -C "$DIR" start "$GOOD" "$BAD" --profile "$PWD/$PROFILE"
 set +e
-$K -C "$DIR" run --html "$REPORT"
+$K -C "$DIR" run --jobs "${DEMO_JOBS:-2}" --html "$REPORT"
 rc=$?
 set -e
 $K -C "$DIR" report --json > /tmp/kbisect-demo-result.json || true
