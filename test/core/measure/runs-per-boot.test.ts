@@ -144,4 +144,20 @@ describe('estimateBootOverheadS', () => {
     expect(estimateBootOverheadS(boots, 30)).toBe(11);
     expect(estimateBootOverheadS([], 30)).toBe(DEFAULT_BOOT_OVERHEAD_S);
   });
+  it('counts the gaps of a calibration that alternates GOOD and BAD, not the first boot of a commit (its build came before it)', () => {
+    // the demo's calibration: BAD, GOOD (built in between), then alternating, 8 s of netperf and 1.2 s more a boot
+    const t0 = Date.parse('2026-11-30T18:49:20Z');
+    const boots = [
+      { commit: 'bad', atMs: t0 },
+      { commit: 'good', atMs: t0 + 60_000 },
+      { commit: 'bad', atMs: t0 + 69_200 },
+      { commit: 'good', atMs: t0 + 78_400 },
+      { commit: 'bad', atMs: t0 + 87_600 },
+      { commit: 'good', atMs: t0 + 96_800 },
+      { commit: 'bad', atMs: t0 + 106_000 },
+      // a bisected commit: its build came first
+      { commit: 'mid', atMs: t0 + 125_000 },
+    ];
+    expect(estimateBootOverheadS(boots, 8)).toBeCloseTo(1.2, 6);
+  });
 });
