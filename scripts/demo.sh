@@ -5,7 +5,8 @@
 # for real (builds, QEMU boots, netperf), and check that kbisect named it.
 #
 # Env: KBISECT_DEMO_DIR (default /var/cache/kbisect-fixtures/demo), DEMO_DELAY_US (50: about -40% TCP_STREAM here),
-#      DEMO_JOBS (2: the next likely commit builds in the background, niced, while one is measured),
+#      DEMO_JOBS (1; 2 builds the next likely commit in the background while one is measured, which
+#      shifts TCG throughput on a host like this one: npm run bench:boot -- --beside-only),
 #      DEMO_PROFILE (profiles/demo-guest-tx.yaml), DEMO_REPORT (./kbisect-demo-report.html)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ $K -C "$DIR" reset >/dev/null
 start=$(date +%s)
 $K -C "$DIR" start "$GOOD" "$BAD" --profile "$PWD/$PROFILE"
 set +e
-$K -C "$DIR" run --jobs "${DEMO_JOBS:-2}" --html "$REPORT"
+$K -C "$DIR" run --jobs "${DEMO_JOBS:-1}" --html "$REPORT"
 rc=$?
 set -e
 $K -C "$DIR" report --json > /tmp/kbisect-demo-result.json || true

@@ -146,7 +146,7 @@ export function bisectCommands(ctx: CommandContext): Cmd[] {
     describe: 'run the bisection to the end: confirm GOOD and BAD differ, then build, boot and measure until the culprit is known (resumable)',
     builder: (y: Argv<GlobalArgs>) =>
       withExecutorOption(y)
-        .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'build slots: > 1 builds the next likely commits while one is measured (noisier numbers on small hosts)' })
+        .option('jobs', { alias: 'j', type: 'number', default: 1, describe: 'build slots: > 1 builds the next likely commits while one is measured, at nice 19 on the CPUs the guest does not get; a busy CPU can still shift guest throughput (+25..64% under TCG on a nested-virt host): keep 1 where boots must compare' })
         .option('cmd', { type: 'string', requiresArg: true, describe: 'generic mode: measure with this command (for a bisection started without one, or not measured yet)' })
         .option('profile', { alias: 'p', type: 'string', requiresArg: true, describe: 'measure kernels with this profile (for a bisection started without one)' })
         .option('timeout', { type: 'number', requiresArg: true, describe: 'with --cmd: seconds one run may take (default 1800; recorded)' })
