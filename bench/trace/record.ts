@@ -12,12 +12,12 @@
 // seeded schedule where it stopped.
 //
 //   npm run bench:trace:record -- [--out bench/trace/loaded-udelay6.json] [--dir REPO] [--commits 16]
-//     [--culprit 11] [--delay-us 6] [--boots 8] [--seed 1] [--profile bench/trace/profile.yaml]
+//     [--culprit 11] [--delay-us 6] [--boots 8] [--endpoint-boots 40] [--seed 1] [--profile bench/trace/profile.yaml]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createRng, nextInt } from '../../src/core/rng.ts';
+import { recordSchedule } from './schedule.ts';
 import { parseTrace, type Trace, type TraceBoot } from './trace.ts';
 
 // npm runs scripts in the package's root
@@ -31,6 +31,8 @@ const { values: opts } = parseArgs({
     culprit: { type: 'string', default: '11' },
     'delay-us': { type: 'string', default: '6' },
     boots: { type: 'string', default: '8' },
+    // boots of GOOD and of BAD each (default: --boots), spread over the rounds
+    'endpoint-boots': { type: 'string' },
     seed: { type: 'string', default: '1' },
     profile: { type: 'string', default: join(root, 'bench', 'trace', 'profile.yaml') },
   },
@@ -39,7 +41,15 @@ const { values: opts } = parseArgs({
 const kbisect = join(root, 'dist', 'kbisect.mjs');
 if (!existsSync(kbisect)) throw new Error(`${kbisect} not found: npm run build first`);
 const say = (text: string): void => void process.stderr.write(`record: ${text}\n`);
-const spec = { commits: Number(opts.commits), culprit: Number(opts.culprit), delayUs: Number(opts['delay-us']), bootsPerCommit: Number(opts.boots), seed: Number(opts.seed) };
+const spec = {
+  commits: Number(opts.commits),
+  culprit: Number(opts.culprit),
+  delayUs: Number(opts['delay-us']),
+  bootsPerCommit: Number(opts.boots),
+  seed: Number(opts.seed),
+  // only when asked for: a trace recorded without it resumes with the same spec
+  ...(opts['endpoint-boots'] === undefined ? {} : { endpointBoots: Number(opts['endpoint-boots']) }),
+};
 
 // the repository (make-demo-repo is reproducible: the same options give the same SHAs)
 say(`kernel repo in ${opts.dir}: ${spec.commits} commits, culprit ${spec.culprit}, udelay(${spec.delayUs}) per packet`);
@@ -64,17 +74,8 @@ say(`building ${shas.length} kernels (cached ones are taken as they are)`);
 const built = JSON.parse(execFileSync('node', [kbisect, '-C', opts.dir, 'build', ...shas, '--profile', opts.profile, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 })) as unknown;
 const images = imagesOf(built, shas);
 
-// the schedule: rounds, each a seeded permutation of the commits
-const rng = createRng(spec.seed);
-const schedule: number[] = [];
-for (let round = 0; round < spec.bootsPerCommit; round++) {
-  const order = shas.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = nextInt(rng, i + 1);
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
-  schedule.push(...order);
-}
+// the schedule: rounds, each a seeded permutation of the commits (and of GOOD's and BAD's extra boots)
+const schedule = recordSchedule(shas.length, spec.bootsPerCommit, spec.seed, spec.endpointBoots ?? spec.bootsPerCommit);
 
 const fresh: Trace = {
   kind: 'kbisect-trace',

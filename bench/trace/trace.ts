@@ -21,7 +21,7 @@ const traceSchema = z
     version: z.literal(1),
     recordedAt: z.string(),
     note: z.string(),
-    spec: z.object({ commits: z.number().int().min(2), culprit: z.number().int(), delayUs: finite, bootsPerCommit: z.number().int().min(1), seed: finite }),
+    spec: z.object({ commits: z.number().int().min(2), culprit: z.number().int(), delayUs: finite, bootsPerCommit: z.number().int().min(1), seed: finite, endpointBoots: z.number().int().min(1).optional() }),
     profile: z.string(),
     // each boot: warm-up runs, then judged runs, of `seconds` each
     run: z.object({ seconds: finite.positive(), runsPerBoot: z.number().int().min(1), warmupRuns: z.number().int().min(0) }),

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createRng, nextNormal, nextUniform } from '../../src/core/rng.ts';
 import { describeTrace } from '../../bench/trace/facts.ts';
 import { createTraceHost } from '../../bench/trace/host.ts';
+import { recordSchedule } from '../../bench/trace/schedule.ts';
 import { parseTrace, type Trace, type TraceBoot } from '../../bench/trace/trace.ts';
 
 const sha = (i: number): string => i.toString(16).padStart(40, '0');
@@ -112,5 +113,21 @@ describe('describeTrace', () => {
     // c_boot = 6 + 2 = 8 s, c_run = 2 s: sqrt(4 · σw²/σb²) ≈ 0.75
     expect(facts.optimalRuns).toBeGreaterThan(0.5);
     expect(facts.optimalRuns).toBeLessThan(1.1);
+  });
+});
+
+describe('recordSchedule', () => {
+  it('is the order the committed trace was recorded in (rounds of seeded permutations)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const trace = parseTrace(JSON.parse(readFileSync('bench/trace/quiet-udelay12.json', 'utf8')) as unknown);
+    expect(recordSchedule(trace.commits.length, trace.spec.bootsPerCommit, trace.spec.seed)).toEqual(trace.boots.map((b) => b.commit));
+  });
+  it('spreads extra boots of GOOD and BAD over the rounds', () => {
+    const s = recordSchedule(6, 4, 3, 10);
+    const count = (c: number): number => s.filter((x) => x === c).length;
+    expect([count(0), count(5), count(1), count(4)]).toEqual([10, 10, 4, 4]);
+    // 6 extra boots over 4 rounds: the first round holds every commit once and one extra GOOD and BAD
+    expect([...s.slice(0, 8)].sort((a, b) => a - b)).toEqual([0, 0, 1, 2, 3, 4, 5, 5]);
+    expect(() => recordSchedule(6, 4, 3, 2)).toThrow(/endpoint boots ≥ boots/);
   });
 });
