@@ -202,6 +202,12 @@ const HOST_PROBLEMS: readonly HostProblem[] = [
     hint: (m) => `install ${m[1] ?? 'it'} (sudo bash scripts/setup-host.sh), or check PATH and --toolchain`,
   },
   {
+    // a background build's wrappers (run --jobs 2): make never ran
+    pattern: /(?:^|\n)(nice|taskset): (.*)/,
+    reason: (m) => `the background build could not start: ${m[1] ?? '?'}: ${m[2] ?? ''}`,
+    hint: () => 'nice (coreutils) and taskset (util-linux) start speculative builds: install them, or run with --jobs 1',
+  },
+  {
     pattern: /ccache: error: (.*)/,
     reason: (m) => `ccache failed: ${m[1] ?? ''}`,
     hint: () => 'check the ccache directory (CCACHE_DIR, default <cache>/kbisect/ccache) and its permissions',

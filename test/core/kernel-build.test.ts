@@ -96,6 +96,8 @@ describe('classifyBuildFailure', () => {
     ['missing compiler', 'make[1]: gcc-8: No such file or directory\nmake[1]: *** [Makefile:1: x] Error 127', /build tool is missing: gcc-8/],
     ['missing openssl headers', 'scripts/sign-file.c:25:10: fatal error: openssl/opensslv.h: No such file or directory', /host development header.*openssl/],
     ['read-only fs', "x.o: Read-only file system", /refused a file operation/],
+    ['a background build without taskset', "nice: 'taskset': No such file or directory", /background build could not start: nice/],
+    ['a background build on a CPU it may not use', "taskset: failed to set pid 4242's affinity: Invalid argument", /background build could not start: taskset/],
   ])('calls %s a host problem', (_what, log, reason) => {
     const r = classifyBuildFailure({ ...base, log });
     expect(r.kind).toBe('infrastructure');
