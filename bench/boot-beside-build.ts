@@ -48,8 +48,14 @@ export interface BesideOptions {
 }
 
 // A build loop until `signal` aborts: the two revisions alternately, each an incremental build.
-async function buildLoop(o: BesideOptions, background: { cpus: readonly number[] | null } | undefined, signal: AbortSignal, times: number[]): Promise<void> {
-  const config = await readKernelConfigSpec({ profile: 'demo-guest-tx' });
+type Config = Awaited<ReturnType<typeof readKernelConfigSpec>>;
+// What one condition collected: its boots and the wall times of the builds that ended beside them.
+interface Collected {
+  boots: MeasureResult['boots'][number][];
+  builds: number[];
+}
+
+async function buildLoop(o: BesideOptions, config: Config, background: { cpus: readonly number[] | null } | undefined, signal: AbortSignal, times: number[]): Promise<void> {
   for (let i = 0; !signal.aborted; i++) {
     const t0 = performance.now();
     try {
@@ -67,9 +73,10 @@ export async function measureBesideBuild(o: BesideOptions): Promise<{ rows: Besi
   const partition = partitionCpus(cpus, o.profile.guest.vcpus);
   // one warm-up build of each revision so that the loop's builds are incremental from the start
   o.log(`beside a build: warming slot 9 of ${o.repo} (${o.revs.join(', ')})...`);
-  for (const rev of o.revs) await buildRevision({ repo: o.repo, rev, config: await readKernelConfigSpec({ profile: 'demo-guest-tx' }), slot: 9, rebuild: true });
+  const config = await readKernelConfigSpec({ profile: 'demo-guest-tx' });
+  for (const rev of o.revs) await buildRevision({ repo: o.repo, rev, config, slot: 9, rebuild: true });
   const rng = createRng(o.seed);
-  const results = new Map<BesideCondition, { boots: MeasureResult['boots'][number][]; builds: number[] }>(besideConditions.map((c) => [c, { boots: [], builds: [] }]));
+  const results = new Map<BesideCondition, Collected>(besideConditions.map((c) => [c, { boots: [], builds: [] }]));
   for (let block = 0; block < o.bootsPerCondition; block++) {
     const order = [...besideConditions];
     for (let i = order.length - 1; i > 0; i--) {
@@ -77,12 +84,12 @@ export async function measureBesideBuild(o: BesideOptions): Promise<{ rows: Besi
       [order[i], order[j]] = [order[j] as BesideCondition, order[i] as BesideCondition];
     }
     for (const condition of order) {
-      const slot = results.get(condition) as { boots: MeasureResult['boots'][number][]; builds: number[] };
+      const slot = results.get(condition) as Collected;
       const stop = new AbortController();
       const loop =
         condition === 'quiet' || condition === 'pinned'
           ? Promise.resolve()
-          : buildLoop(o, condition === 'build' ? undefined : { cpus: partition?.build ?? null }, stop.signal, slot.builds);
+          : buildLoop(o, config, condition === 'build' ? undefined : { cpus: partition?.build ?? null }, stop.signal, slot.builds);
       // let the build get going before the boot starts
       if (condition !== 'quiet' && condition !== 'pinned') await new Promise((r) => setTimeout(r, 1500));
       const profile: Profile = (condition === 'bg+pinned' || condition === 'pinned') && partition ? { ...o.profile, guest: { ...o.profile.guest, pinning: partition.guest.slice(0, o.profile.guest.vcpus) } } : o.profile;
@@ -95,7 +102,7 @@ export async function measureBesideBuild(o: BesideOptions): Promise<{ rows: Besi
     }
   }
   const rows = besideConditions.map((condition): BesideRow => {
-    const { boots, builds } = results.get(condition) as { boots: MeasureResult['boots'][number][]; builds: number[] };
+    const { boots, builds } = results.get(condition) as Collected;
     const s = summarizeBoots(boots)[0];
     return {
       condition,
