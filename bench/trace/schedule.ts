@@ -8,8 +8,9 @@
 import { createRng, nextInt } from '../../src/core/rng.ts';
 
 export function recordSchedule(commits: number, bootsPerCommit: number, seed: number, endpointBoots = bootsPerCommit): number[] {
-  if (commits < 2 || bootsPerCommit < 1 || endpointBoots < bootsPerCommit) {
-    throw new Error(`schedule: expected ≥ 2 commits, ≥ 1 boot each and endpoint boots ≥ boots, got ${commits}, ${bootsPerCommit}, ${endpointBoots}`);
+  const ints = [commits, bootsPerCommit, endpointBoots].every((n) => Number.isInteger(n));
+  if (!ints || commits < 2 || bootsPerCommit < 1 || endpointBoots < bootsPerCommit) {
+    throw new Error(`schedule: expected integers: ≥ 2 commits, ≥ 1 boot each and endpoint boots ≥ boots, got ${commits}, ${bootsPerCommit}, ${endpointBoots}`);
   }
   const rng = createRng(seed);
   const extra = endpointBoots - bootsPerCommit;

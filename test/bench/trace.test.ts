@@ -129,5 +129,7 @@ describe('recordSchedule', () => {
     // 6 extra boots over 4 rounds: the first round holds every commit once and one extra GOOD and BAD
     expect([...s.slice(0, 8)].sort((a, b) => a - b)).toEqual([0, 0, 1, 2, 3, 4, 5, 5]);
     expect(() => recordSchedule(6, 4, 3, 2)).toThrow(/endpoint boots ≥ boots/);
+    // --endpoint-boots abc
+    expect(() => recordSchedule(6, 4, 3, Number.NaN)).toThrow(/expected integers.*got 6, 4, NaN/);
   });
 });
