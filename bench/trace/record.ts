@@ -69,13 +69,14 @@ const shown = JSON.parse(execFileSync('node', [kbisect, 'profile', 'show', opts.
 };
 const run = { seconds: shown.profile.tests[0]?.durationS ?? 0, runsPerBoot: shown.profile.sampling.runsPerBoot, warmupRuns: shown.profile.sampling.warmupRuns };
 
+// the schedule: rounds, each a seeded permutation of the commits (and of GOOD's and BAD's extra boots)
+const schedule = recordSchedule(shas.length, spec.bootsPerCommit, spec.seed, spec.endpointBoots ?? spec.bootsPerCommit);
+
 // every kernel, built once (the kernel cache keeps them)
 say(`building ${shas.length} kernels (cached ones are taken as they are)`);
 const built = JSON.parse(execFileSync('node', [kbisect, '-C', opts.dir, 'build', ...shas, '--profile', opts.profile, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 })) as unknown;
 const images = imagesOf(built, shas);
 
-// the schedule: rounds, each a seeded permutation of the commits (and of GOOD's and BAD's extra boots)
-const schedule = recordSchedule(shas.length, spec.bootsPerCommit, spec.seed, spec.endpointBoots ?? spec.bootsPerCommit);
 
 const fresh: Trace = {
   kind: 'kbisect-trace',
