@@ -77,7 +77,6 @@ say(`building ${shas.length} kernels (cached ones are taken as they are)`);
 const built = JSON.parse(execFileSync('node', [kbisect, '-C', opts.dir, 'build', ...shas, '--profile', opts.profile, '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 })) as unknown;
 const images = imagesOf(built, shas);
 
-
 const fresh: Trace = {
   kind: 'kbisect-trace',
   version: 1,
