@@ -8,7 +8,7 @@
 import { decideRunsPerBoot, isTimeToDecide, type RunsPerBootDecision, type SampledBoot } from '../../src/core/measure/runs-per-boot.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import type { BootOutcome } from '../sim/history.ts';
-import { createTraceHost, type TraceHost } from './host.ts';
+import { createTraceHost, type ExhaustedPolicy, type TraceHost } from './host.ts';
 import type { Trace } from './trace.ts';
 
 export interface CostedHost extends TraceHost {
@@ -18,8 +18,8 @@ export interface CostedHost extends TraceHost {
 }
 
 // A replay host with a fixed number of judged runs per boot (the first k of each recorded boot).
-export function createFixedHost(trace: Trace, runsPerBoot: number, rng: Rng, overheadS: number): CostedHost {
-  const inner = createTraceHost(trace, runsPerBoot, rng);
+export function createFixedHost(trace: Trace, runsPerBoot: number, rng: Rng, overheadS: number, exhausted: ExhaustedPolicy = 'stop'): CostedHost {
+  const inner = createTraceHost(trace, runsPerBoot, rng, exhausted);
   const bootS = overheadS + (trace.run.warmupRuns + runsPerBoot) * trace.run.seconds;
   let wall = 0;
   return {
@@ -34,8 +34,8 @@ export function createFixedHost(trace: Trace, runsPerBoot: number, rng: Rng, ove
   };
 }
 
-export function createAdaptiveHost(trace: Trace, rng: Rng, opts: { overheadS: number; minEffect: number }): CostedHost {
-  const inner = createTraceHost(trace, trace.run.runsPerBoot, rng);
+export function createAdaptiveHost(trace: Trace, rng: Rng, opts: { overheadS: number; minEffect: number; exhausted?: ExhaustedPolicy }): CostedHost {
+  const inner = createTraceHost(trace, trace.run.runsPerBoot, rng, opts.exhausted ?? 'stop');
   const last = trace.commits.length - 1;
   const endpoints: [SampledBoot[], SampledBoot[]] = [[], []];
   const { runsPerBoot, warmupRuns, seconds } = trace.run;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, nextNormal, nextUniform } from '../../src/core/rng.ts';
 import { describeTrace } from '../../bench/trace/facts.ts';
-import { createTraceHost } from '../../bench/trace/host.ts';
+import { createTraceHost, TraceExhausted } from '../../bench/trace/host.ts';
 import { recordSchedule } from '../../bench/trace/schedule.ts';
 import { parseTrace, type Trace, type TraceBoot } from '../../bench/trace/trace.ts';
 
@@ -56,8 +56,17 @@ describe('createTraceHost', () => {
     1,
   );
 
-  it('draws every recorded boot of a commit once before any twice, nearest to its clock first, and counts redraws', () => {
+  it('ends the replay when a method wants more boots of a commit than were recorded', () => {
     const host = createTraceHost(trace, 2, createRng(3));
+    for (let i = 0; i < 3; i++) expect(host.boot(0).kind).toBe('boot');
+    expect(() => host.boot(0)).toThrow(TraceExhausted);
+    expect(() => host.boot(0)).toThrow(/commit 0 has 3 recorded boot\(s\)/);
+    // the other commits are not used up by it
+    expect(host.boot(1).kind).not.toBe('build-failed');
+  });
+
+  it('with redraw: draws every recorded boot of a commit once before any twice, nearest to its clock first, and counts redraws', () => {
+    const host = createTraceHost(trace, 2, createRng(3), 'redraw');
     const firstThree = [host.boot(0), host.boot(0), host.boot(0)].map((b) => (b.kind === 'boot' ? b.runs[0] : null));
     expect([...firstThree].sort()).toEqual([100, 110, 120]);
     expect(host.redraws()).toBe(0);
@@ -66,7 +75,7 @@ describe('createTraceHost', () => {
   });
 
   it('gives the first k runs, replays a failed boot as a failed boot, and a commit never recorded as unbuildable', () => {
-    const host = createTraceHost(trace, 2, createRng(5));
+    const host = createTraceHost(trace, 2, createRng(5), 'redraw');
     const seen = [host.boot(1), host.boot(1), host.boot(1)];
     expect(seen.filter((b) => b.kind === 'boot-failed')).toHaveLength(1);
     for (const b of seen) if (b.kind === 'boot') expect(b.runs).toHaveLength(2);
