@@ -142,7 +142,11 @@ describe('kbisect on a real kernel range', () => {
     // the commit that breaks the build was visited and skipped, not measured
     expect(after.some((l) => l.includes('"kind":"build-failed"') && l.includes(series.broken))).toBe(true);
     expect(result.steps.find((s) => s.commit === series.broken)?.verdict).toBe('skipped');
-    expect(result.builds).toBeLessThanOrEqual(Math.ceil(Math.log2(series.commits.length)) + 2 + 1);
+    // a bisection, not a walk: ⌈log2 N⌉ steps, the two endpoints and the broken
+    // commit, plus two for a wrong intermediate verdict that later boots undo
+    // (real TCG noise and drift: bench/sim replays of this range with a drifting
+    // host take 8 or 9 builds in about 1% of runs; CI once took 8)
+    expect(result.builds, JSON.stringify(result.steps.map((s) => [s.commit.slice(0, 8), s.verdict]))).toBeLessThanOrEqual(Math.ceil(Math.log2(series.commits.length)) + 2 + 1 + 2);
 
     const html = join(env.KBISECT_DATA_DIR, 'report.html');
     const report = kbisect(['report', '--html', html]);
