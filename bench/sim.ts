@@ -74,6 +74,9 @@ const scenarios: readonly Scenario[] = [
   // the regression twice as large: the interaction must be reported.
   { name: 'hosts-d2-n1024', commits: 1024, d: 2, shares: [1], histories: 200, noise: netperfNoise, sameAs: 'd2-n1024', hosts: [1, 2, 4, 8] },
   { name: 'hosts-interaction-d2-n1024', commits: 1024, d: 2, shares: [1], histories: 200, noise: netperfNoise, sameAs: 'd2-n1024', hosts: [4], lastHostGapScale: 2 },
+  // load-n12 again, same histories, on 2 and 4 hosts, each with its own
+  // quiet and loaded spells (H = 1 is load-n12's kbisect row)
+  { name: 'hosts-load-n12', commits: 12, d: 0.07 / loadedTcgNoise.sigmaBoot, shares: [1], histories: 200, noise: loadedTcgNoise, kbisect: demoProfile, sameAs: 'load-n12', hosts: [1, 2, 4] },
 ];
 
 /** Host j of H runs every commit at 1 + HOST_SPREAD·(2j/(H−1) − 1) times the reference speed. */
