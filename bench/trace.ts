@@ -18,7 +18,7 @@
 // a boot costs its recorded overhead (everything but netperf) plus
 // (warm-up + k) runs.
 //
-//   npm run bench:trace -- [--trace bench/trace/loaded-udelay6.json] [--seeds 200] [--step=-0.3] [--redraw] [--json]
+//   npm run bench:trace -- [--trace bench/trace/quiet-udelay50.json] [--seeds 200] [--step=-0.3] [--redraw] [--json]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -38,7 +38,7 @@ import { addStep, parseTrace, type Trace } from './trace/trace.ts';
 
 const { values: opts } = parseArgs({
   options: {
-    trace: { type: 'string', default: join(process.cwd(), 'bench', 'trace', 'loaded-udelay6.json') },
+    trace: { type: 'string', default: join(process.cwd(), 'bench', 'trace', 'quiet-udelay50.json') },
     seeds: { type: 'string', default: '200' },
     json: { type: 'boolean', default: false },
     // a synthetic relative step on the culprit and after (-0.3: 30% slower), for a trace whose own step is not visible
@@ -232,7 +232,7 @@ function main(): void {
   process.stdout.write(
     [
       `kbisect trace benchmark: ${opts.trace}${step === null ? '' : ` with a synthetic step of ${(step * 100).toFixed(0)}% on commits ${trace.answer}.. (every recorded run scaled)`}`,
-      `recorded ${trace.recordedAt} on ${trace.host.cpus} CPUs, ${trace.host.qemu}: ${trace.commits.length} commits × ${trace.spec.bootsPerCommit} boots in randomized order, culprit at ${trace.answer} (udelay(${trace.spec.delayUs}) per packet)`,
+      `recorded ${trace.recordedAt} on ${trace.host.cpus} CPUs, ${trace.host.qemu}: ${trace.commits.length} commits × ${trace.spec.bootsPerCommit} boots${trace.spec.endpointBoots === undefined ? '' : ` (GOOD and BAD ${trace.spec.endpointBoots})`} in randomized order, culprit at ${trace.answer} (udelay(${trace.spec.delayUs}) per packet)`,
       `each boot: ${trace.run.warmupRuns} warm-up + ${trace.run.runsPerBoot} runs of ${trace.run.seconds} s; measured overhead beyond netperf ${facts.overheadS.toFixed(1)} s a boot; ${facts.failedBoots} failed boot(s)`,
       `step GOOD side → BAD side: ${(facts.step * 100).toFixed(1)}% (${facts.stepSigmas.toFixed(1)} boot σ); log-scale SD between boots ${facts.sigmaBetween.toFixed(3)}, within a boot ${facts.sigmaWithin.toFixed(3)}`,
       `Cochran's two-stage optimum runs per boot k* = sqrt(c_boot/c_run · σ²_within/σ²_between) = ${facts.optimalRuns.toFixed(2)}`,
