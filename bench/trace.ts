@@ -83,35 +83,6 @@ function historyOf(trace: Trace, runsPerBoot: number): History {
   };
 }
 
-// Every replay of the row ran out of recorded boots: nothing to average (NaN prints as '-', and as null in --json).
-function noneFinished(trace: Trace, method: MethodName, facts: TraceFacts): BenchRow {
-  const none = Number.NaN;
-  return {
-    scenario: trace.profile,
-    method,
-    commits: trace.commits.length,
-    d: facts.stepSigmas,
-    histories: 0,
-    accuracy: none,
-    meanBoots: none,
-    p95Boots: none,
-    meanBuilds: none,
-    medianBuilds: none,
-    confidentWrongRate: none,
-    bootsPerCommit: none,
-    testBootsPerCommit: none,
-    partialWarningRate: none,
-    meanCalibrationBoots: null,
-    meanVerificationBoots: null,
-    meanReferenceBoots: null,
-    meanUnusedPrefetches: null,
-    meanFailedBuilds: null,
-    hosts: 1,
-    meanWallBoots: none,
-    interactionRate: null,
-  };
-}
-
 function replay(trace: Trace, facts: TraceFacts, method: MethodName, runsPerBoot: number | 'auto', seeds: number, exhausted: ExhaustedPolicy): TraceRow {
   const k = runsPerBoot === 'auto' ? trace.run.runsPerBoot : runsPerBoot;
   const history = historyOf(trace, k);
@@ -153,9 +124,8 @@ function replay(trace: Trace, facts: TraceFacts, method: MethodName, runsPerBoot
     const d = host.decision();
     if (d !== null) decisions.push(d);
   }
-  const row = runs.length > 0 ? aggregate(trace.profile, method, trace.commits.length, facts.stepSigmas, runs) : noneFinished(trace, method, facts);
+  const row = aggregate(trace.profile, method, trace.commits.length, facts.stepSigmas, runs);
   const noClaimRate = runs.filter((r) => r.outcome.claim === null).length / runs.length;
-  const finished = runs.length;
   const auto =
     runsPerBoot === 'auto' && decisions.length > 0
       ? {
@@ -163,7 +133,7 @@ function replay(trace: Trace, facts: TraceFacts, method: MethodName, runsPerBoot
           warmupDropRate: decisions.filter((d) => d.warmupRuns < trace.run.warmupRuns).length / decisions.length,
         }
       : {};
-  return { ...row, runsPerBoot, meanWallS: wallS / finished, redrawRate: draws === 0 ? 0 : redraws / draws, exhaustedRate: ranOut / seeds, exhaustedAt, noClaimRate, ...auto };
+  return { ...row, runsPerBoot, meanWallS: wallS / runs.length, redrawRate: draws === 0 ? 0 : redraws / draws, exhaustedRate: ranOut / seeds, exhaustedAt, noClaimRate, ...auto };
 }
 
 function pad(text: string, width: number): string {

@@ -50,8 +50,10 @@ export function isConfidentlyWrong(history: History, outcome: MethodOutcome): bo
   return outcome.claim !== null && outcome.claim.confident && !isCorrect(history, outcome);
 }
 
+// No runs (every bench:trace replay of a row ran out of recorded boots): the means and shares are NaN.
 export function aggregate(scenario: string, method: MethodName, commits: number, d: number, runs: readonly { history: History; outcome: MethodOutcome }[], hosts = 1): BenchRow {
   const n = runs.length;
+  const q = (values: number[], p: number): number => (n === 0 ? Number.NaN : quantile(values, p));
   const boots = runs.map((r) => r.outcome.boots);
   const builds = runs.map((r) => r.outcome.builds);
   const share = (f: (r: { history: History; outcome: MethodOutcome }) => boolean) => runs.filter(f).length / n;
@@ -66,9 +68,9 @@ export function aggregate(scenario: string, method: MethodName, commits: number,
     histories: n,
     accuracy: share((r) => isCorrect(r.history, r.outcome)),
     meanBoots,
-    p95Boots: quantile(boots, 0.95),
+    p95Boots: q(boots, 0.95),
     meanBuilds: builds.reduce((a, b) => a + b, 0) / n,
-    medianBuilds: quantile(builds, 0.5),
+    medianBuilds: q(builds, 0.5),
     confidentWrongRate: share((r) => isConfidentlyWrong(r.history, r.outcome)),
     bootsPerCommit: boots.reduce((a, b) => a + b, 0) / builds.reduce((a, b) => a + b, 0),
     testBootsPerCommit: runs.reduce((a, r) => a + r.outcome.testBoots, 0) / Math.max(1, runs.reduce((a, r) => a + r.outcome.testedCommits, 0)),
