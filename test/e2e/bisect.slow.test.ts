@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { countKbisectLeftovers } from '../helpers/leftovers.ts';
+import { isTxStall } from '../helpers/tx-stall.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'kbisect.mjs');
@@ -67,15 +68,18 @@ describe('kbisect on a real kernel range', () => {
     // cut short is not logged as a failure of that commit (an interruption is
     // no evidence). Boots logged before (a `compare` of the same pair seeds the
     // calibration) do not count: a SIGINT before kbisect's handlers exist kills it.
+    // A boot that failed before the Ctrl-C is real evidence and may be logged
+    // (under TCG about 1 boot in 150 has a netperf run that never ends; CI met one).
     const bootCount = (): number => eventLines().filter((l) => l.includes('"kind":"boot"')).length;
     const seeded = bootCount();
     const interrupted = spawn(process.execPath, [cli, '-C', series.repo, 'run'], { env, stdio: 'ignore' });
-    await new Promise<void>((resolve, reject) => {
+    const loggedAtSigint = await new Promise<number>((resolve, reject) => {
       const timer = setInterval(() => {
-        if (bootCount() >= seeded + 2) {
+        const lines = eventLines();
+        if (lines.filter((l) => l.includes('"kind":"boot"')).length >= seeded + 2) {
           clearInterval(timer);
           interrupted.kill('SIGINT');
-          resolve();
+          resolve(lines.length);
         }
       }, 200);
       interrupted.on('exit', (code) => {
@@ -84,7 +88,7 @@ describe('kbisect on a real kernel range', () => {
       });
     });
     expect(await new Promise((r) => interrupted.once('exit', r))).toBe(130);
-    expect(eventLines().filter((l) => l.includes('"boot-failed"'))).toEqual([]);
+    expect(eventLines().slice(loggedAtSigint).filter((l) => l.includes('"boot-failed"'))).toEqual([]);
     expect(countKbisectLeftovers()).toEqual({ netns: [], qemu: '' });
 
     // then killed with SIGKILL once a few boots are logged
@@ -184,13 +188,15 @@ describe('kbisect on a real kernel range', () => {
     expect(r.status, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as {
       kernel: { imageHash: string };
-      boots: { kind: string; tests?: { metric: string; runs: number[]; warmup: number[] }[] }[];
+      boots: { kind: string; reason?: string; tests?: { metric: string; runs: number[]; warmup: number[] }[] }[];
       summary: unknown;
       resultsPath: string | null;
     };
     expect(result.kernel.imageHash).toMatch(/^[0-9a-f]{16,}$/);
-    expect(result.boots.map((b) => b.kind)).toEqual(['ok', 'ok']);
-    for (const b of result.boots) {
+    // a boot may fail on the known guest TX stall (test/helpers/tx-stall.ts), on nothing else
+    expect(result.boots.filter((b) => b.kind !== 'ok' && !isTxStall(b.reason)).map((b) => b.reason ?? b.kind)).toEqual([]);
+    expect(result.boots.filter((b) => b.kind === 'ok').length).toBeGreaterThanOrEqual(1);
+    for (const b of result.boots.filter((b) => b.kind === 'ok')) {
       const stream = b.tests?.[0];
       expect(stream?.metric).toBe('throughput');
       expect(stream?.runs).toHaveLength(3);
