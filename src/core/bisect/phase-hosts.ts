@@ -233,12 +233,10 @@ function startHostsVerification(state: BisectState, block: Block): void {
 }
 
 // The single-host verify phase on the verify host's view; what it assigned
-// is copied back. The sandwich's first look pools σ over that view's other
-// boots, all of them the verify host's (verification.ts). Returns true when
-// it sent the machine back to bisecting.
+// is copied back. Returns true when it sent the machine back to bisecting.
 function advanceHostsVerification(state: BisectState): boolean {
   const view = viewVerifyHost(state);
-  const sentBack = advanceVerification(view, { poolSpread: true });
+  const sentBack = advanceVerification(view);
   state.phase = view.phase;
   state.verify = view.verify;
   state.verification = view.verification;

@@ -53,27 +53,18 @@ export function startVerification(state: BisectState, block: Block): void {
   state.phase = 'verify';
 }
 
-export interface VerificationOptions {
-  /**
-   * Several hosts (rules 2): the sandwich's first look pools σ over the
-   * verify host's other boots (testSandwichPooledT); `state` is then that
-   * host's view and holds no other host's boots.
-   */
-  readonly poolSpread?: boolean;
-}
-
 // Returns true when it sends the machine back to bisecting.
-export function advanceVerification(state: BisectState, options: VerificationOptions = {}): boolean {
+export function advanceVerification(state: BisectState): boolean {
   const verify = state.verify;
   if (verify === null) throw new Error('The verify phase has no target; this is a bug in kbisect.');
   const { model, posterior } = getDerived(state);
   if (model === null) throw new Error('The verify phase started without endpoint boots; this is a bug in kbisect.');
-  if (verify.sandwich === null) return advanceSandwich(state, verify, posterior, options.poolSpread === true);
+  if (verify.sandwich === null) return advanceSandwich(state, verify, posterior);
   return advanceResidualCheck(state, verify, verify.sandwich, posterior);
 }
 
 // Stage 1: fresh parent/culprit pairs until the change shows or the cap is hit.
-function advanceSandwich(state: BisectState, verify: VerifyTarget, posterior: readonly number[], poolSpread: boolean): boolean {
+function advanceSandwich(state: BisectState, verify: VerifyTarget, posterior: readonly number[]): boolean {
   const before = readLogBoots(state, verify.before);
   const after = readLogBoots(state, verify.after);
   // A side that can no longer be booted ends the stage with what it has.
@@ -94,14 +85,13 @@ function advanceSandwich(state: BisectState, verify: VerifyTarget, posterior: re
     const looks = computeSandwichLooks(state.config, verify.cap);
     const index = Math.max(0, looks.findIndex((n) => n >= verify.target));
     const fullShift = computeFullShift(readLogBoots(state, 0), readLogBoots(state, state.commits.length - 1));
-    const spreadGroups = poolSpread && index === 0 ? collectSpreadGroups(state, verify) : undefined;
-    const look = evaluateSandwichLook(before.slice(verify.startBefore), after.slice(verify.startAfter), index, verify.cap, fullShift, state.config, spreadGroups);
+    const look = evaluateSandwichLook(before.slice(verify.startBefore), after.slice(verify.startAfter), index, verify.cap, fullShift, state.config);
     if (look.status === 'continue' && canMeasure) {
       verify.target = looks[index + 1] ?? state.config.maxVerifyBoots;
       return false;
     }
     sandwich = { confirmed: look.confirmed, p: look.p };
-    const test = `${look.test === 't' ? 't-test' : look.test === 'pooled-t' ? `t-test, σ pooled over ${spreadGroups?.length ?? 0} more groups of this host's boots` : 'Mann–Whitney'}, look ${index + 1}/${looks.length} at α=${look.alpha.toPrecision(3)}`;
+    const test = `${look.test === 't' ? 't-test' : 'Mann–Whitney'}, look ${index + 1}/${looks.length} at α=${look.alpha.toPrecision(3)}`;
     stopped = look.confirmed ? ` (${test})` : ` (${test}); not shown within ${Math.min(before.length - verify.startBefore, after.length - verify.startAfter)} fresh pairs (budget ${verify.cap})`;
   }
   const shift = estimateHodgesLehmannShift(before, after);
@@ -122,20 +112,6 @@ function advanceSandwich(state: BisectState, verify: VerifyTarget, posterior: re
   return true;
 }
 
-// The groups of boots besides the fresh pair that the first look pools σ
-// over: every other commit's boots, and the pair's own boots from before it
-// was named (apart from the fresh ones, so that no sum of squares shares a
-// mean with the fresh boots the test compares).
-function collectSpreadGroups(state: BisectState, verify: VerifyTarget): number[][] {
-  const groups: number[][] = [];
-  for (const key of Object.keys(state.records)) {
-    const index = Number(key);
-    const logs = readLogBoots(state, index);
-    const group = index === verify.before ? logs.slice(0, verify.startBefore) : index === verify.after ? logs.slice(0, verify.startAfter) : logs;
-    if (group.length >= 2) groups.push(group);
-  }
-  return groups;
-}
 
 function describeUnconfirmed(sandwich: SandwichEvaluation): string {
   return `Fresh interleaved boots of the culprit and its parent did not confirm the change on their own (one-sided p=${sandwich.p.toPrecision(3)}); the culprit rests on the bisection's evidence.`;

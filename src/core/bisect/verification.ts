@@ -23,9 +23,12 @@
 //   with 90% power. Past the budget it stops, not shown, while the fresh
 //   boots agree with the culprit; while they disagree they can still move
 //   the posterior (and do: "verification boots moved the posterior"), so it
-//   goes on to maxVerifyBoots. With several hosts the first look's σ is
-//   pooled over the verify host's other boots too (testSandwichPooledT):
-//   the same α, more degrees of freedom;
+//   goes on to maxVerifyBoots. The first look's σ is the fresh pairs' own,
+//   on several hosts too: σ pooled over the verify host's other, calmer
+//   boots (tried: 20 more degrees of freedom) let a load spell that starts
+//   inside the 3 + 3 fresh boots pass for a change (bench:sim
+//   hosts-load-n12: 2.5% and 6% confidently wrong on 2 and 4 hosts, 1.0%
+//   and 3.0% without it);
 // - only a residual that already looks material is suspect; it gets at most
 //   12 extra pairs (rules 1's one batch), looked at after 3 and after 12,
 //   each look at a share of the side's α fixed in advance. It stops, not
@@ -33,10 +36,9 @@
 //   Wittes 1988) of becoming significant and material within the budget
 //   falls below FUTILITY_POWER, which may be before any extra boot.
 
-import { estimateHodgesLehmannShift, estimatePooledSpread, estimateSamplesPerGroup, mean, normalCdf, normalQuantile, studentTCdf, testMannWhitney } from '../stats/index.ts';
+import { estimateHodgesLehmannShift, estimateSamplesPerGroup, normalCdf, normalQuantile, testMannWhitney } from '../stats/index.ts';
 import { testStudentT } from './calibration.ts';
 import type { BisectConfig } from './config.ts';
-import { screenWildBoots } from './hosts-calibration.ts';
 
 export interface SandwichEvaluation {
   readonly confirmed: boolean;
@@ -187,8 +189,7 @@ export type SandwichLookStatus = 'confirmed' | 'continue' | 'not-shown';
 export interface SandwichLook extends SandwichEvaluation {
   readonly status: SandwichLookStatus;
   readonly alpha: number;
-  /** 'pooled-t': the first look with σ pooled over the verify host's other boots (testSandwichPooledT). */
-  readonly test: 't' | 'pooled-t' | 'mann-whitney';
+  readonly test: 't' | 'mann-whitney';
   /** The fresh boots' parent→culprit shift as a share of GOOD→BAD. */
   readonly share: number;
 }
@@ -197,21 +198,16 @@ export interface SandwichLook extends SandwichEvaluation {
 // it stops, not shown, only while the fresh boots agree with the culprit:
 // boots that disagree can still move the posterior, and do, so they go on
 // up to maxVerifyBoots (the "verification boots moved the posterior" path).
-// `spreadGroups` (several hosts): the verify host's other groups of boots,
-// for the first look's σ (testSandwichPooledT); without it, Student's test on
-// the fresh boots alone.
-export function evaluateSandwichLook(freshBefore: readonly number[], freshAfter: readonly number[], look: number, cap: number, fullShift: number, config: BisectConfig, spreadGroups?: readonly (readonly number[])[]): SandwichLook {
+export function evaluateSandwichLook(freshBefore: readonly number[], freshAfter: readonly number[], look: number, cap: number, fullShift: number, config: BisectConfig): SandwichLook {
   const looks = computeSandwichLooks(config, cap);
   const alpha = computeSandwichAlpha(config, looks, cap, look);
-  const test = look > 0 ? 'mann-whitney' : spreadGroups === undefined ? 't' : 'pooled-t';
+  const test = look > 0 ? 'mann-whitney' : 't';
   const measured = freshBefore.length > 0 && freshAfter.length > 0;
   const p = !measured
     ? 1
     : test === 't'
       ? testStudentT(freshBefore, freshAfter, config.direction, 0.95).p
-      : test === 'pooled-t'
-        ? testSandwichPooledT(freshBefore, freshAfter, spreadGroups ?? [], config.direction).p
-        : testMannWhitney(freshBefore, freshAfter, config.direction === 'lower-is-worse' ? 'greater' : 'less').p;
+      : testMannWhitney(freshBefore, freshAfter, config.direction === 'lower-is-worse' ? 'greater' : 'less').p;
   const share = measured && fullShift !== 0 ? estimateHodgesLehmannShift(freshBefore, freshAfter).estimate / fullShift : 0;
   if (p <= alpha) return { status: 'confirmed', confirmed: true, p, alpha, test, share };
   const pairs = Math.min(freshBefore.length, freshAfter.length);
@@ -237,51 +233,3 @@ export function computeResidualPower(reference: readonly number[], worse: readon
   });
 }
 
-export interface PooledTResult {
-  /** One-sided p-value that `worse` is worse than `reference`. */
-  readonly p: number;
-  /** Degrees of freedom of the pooled variance. */
-  readonly df: number;
-  /** The pooled within-group standard deviation (log scale). */
-  readonly sigma: number;
-}
-
-// Several hosts, the sandwich's first look: Student's t-test of the fresh
-// parent/culprit boots whose variance is pooled within groups over the fresh
-// pair and `others`, the verify host's other groups of boots (never another
-// host's: every number here comes from one host). Under the engine's model
-// (one boot-to-boot σ per host, model.ts) and normal boots, the within-group
-// sums of squares are independent of the two fresh means and add up to σ²
-// χ²(Σ(nᵢ − 1)), so the statistic is t with those degrees of freedom under
-// "the culprit is its parent": the contrast test on the pooled within-group
-// mean square of the one-way analysis of variance (Scheffé 1959, The
-// Analysis of Variance; Snedecor & Cochran 1989, Statistical Methods), at
-// the look's α unchanged. It only adds degrees of freedom: 4 at 3 + 3 fresh
-// boots, about 24 with the others on 4 hosts in bench:sim, where t(0.975)
-// falls from 2.78 to 2.06. (The other groups' sizes were chosen by their
-// own sequential tests, on their means; their pooled variance came out at
-// 1.17 σ² there, on the safe side.) Every group, the fresh ones too, is first screened for wild boots (screenWildBoots, 5
-// robust σ from its own median): with σ pooled over many groups, one wild
-// fresh boot would no longer inflate its own test's spread as it does at
-// 3 + 3, and would pass for a change. The rule is the same for every group
-// and fixed before the data, so under the null both fresh groups lose wild
-// boots alike and the test sees the normal boots it assumes.
-export function testSandwichPooledT(reference: readonly number[], worse: readonly number[], others: readonly (readonly number[])[], direction: BisectConfig['direction']): PooledTResult {
-  const robust = estimatePooledSpread([reference, worse, ...others]);
-  const r = screenWildBoots(reference, robust);
-  const w = screenWildBoots(worse, robust);
-  let squares = 0;
-  let df = 0;
-  for (const group of [r, w, ...others.map((g) => screenWildBoots(g, robust))]) {
-    if (group.length < 2) continue;
-    const centre = mean(group);
-    for (const y of group) squares += (y - centre) ** 2;
-    df += group.length - 1;
-  }
-  if (r.length === 0 || w.length === 0 || df < 1) return { p: 1, df, sigma: Number.NaN };
-  const sigma = Math.sqrt(squares / df);
-  const se = sigma * Math.sqrt(1 / r.length + 1 / w.length);
-  if (!(se > 0)) return { p: 1, df, sigma };
-  const t = (mean(w) - mean(r)) / se;
-  return { p: direction === 'lower-is-worse' ? studentTCdf(t, df) : studentTCdf(-t, df), df, sigma };
-}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { apply, createBisection, nextActions, replay, type BisectEvent, type BisectState } from '../../../src/core/bisect/index.ts';
 import { getHostsDerived, viewHost } from '../../../src/core/bisect/hosts.ts';
 import { readLogBoots } from '../../../src/core/bisect/model.ts';
-import { testSandwichPooledT } from '../../../src/core/bisect/verification.ts';
+import { testStudentT } from '../../../src/core/bisect/calibration.ts';
 import { chooseBatchCommit, chooseNextCommit, computePosterior } from '../../../src/core/bisect/posterior.ts';
 import { UserError } from '../../../src/core/errors.ts';
 import { createRng } from '../../../src/core/rng.ts';
@@ -122,7 +122,7 @@ describe('several hosts', () => {
     expect([...verifyingHosts]).toEqual([state.hosts?.verifyHost]);
   });
 
-  it('takes the sandwich’s first look with σ pooled over the verify host’s own boots, and no other host’s', () => {
+  it('takes the sandwich’s first look on the verify host’s fresh pairs alone, with their own σ (no other boots, no other host’s)', () => {
     const hosts = { a: { offset: 0 }, b: { offset: FAST }, c: { offset: -0.1 } };
     let state = createBisection({ commits: COMMITS, hosts: Object.keys(hosts), config: { seed: 8 } });
     const rngs = { a: createRng(1), b: createRng(2), c: createRng(3) };
@@ -137,17 +137,13 @@ describe('several hosts', () => {
         // the pair and where its fresh boots began: the verify target, or the early sandwich it took over
         const pair = previous.verify ?? previous.hosts?.early ?? null;
         if (look === undefined || pair === null) continue;
-        expect(look.note).toMatch(/t-test, σ pooled over \d+ more groups of this host's boots, look 1\//);
-        // the same test, recomputed on the verify host's boots alone
+        // σ pooled over the host's calmer boots let a load spell inside the fresh pairs pass for a change
+        expect(look.note).toMatch(/\(t-test, look 1\//);
+        // the same test, recomputed on the verify host's fresh boots alone
         const view = viewHost(state, state.hosts?.verifyHost as string);
         const { before, after, startBefore, startAfter } = pair;
-        const others = Object.keys(view.records).map(Number).flatMap((i) => {
-          const logs = readLogBoots(view, i);
-          const group = i === before ? logs.slice(0, startBefore) : i === after ? logs.slice(0, startAfter) : logs;
-          return group.length >= 2 ? [group] : [];
-        });
-        const pooled = testSandwichPooledT(readLogBoots(view, before).slice(startBefore), readLogBoots(view, after).slice(startAfter), others, state.config.direction);
-        expect(look.p).toBe(pooled.p);
+        const own = testStudentT(readLogBoots(view, before).slice(startBefore), readLogBoots(view, after).slice(startAfter), state.config.direction, 0.95);
+        expect(look.p).toBe(own.p);
         checked++;
       }
     }
