@@ -7,6 +7,7 @@ import { inNetns, type NetworkPlan } from '../adapters/net.ts';
 import { buildNetperfArgs, netperfTimeoutMs, parseNetperfOutput } from '../adapters/netperf.ts';
 import { buildNicDeviceOption, buildQemuCommand, pinVcpuThreads, type Accel, type QemuNic } from '../adapters/qemu.ts';
 import { connectQmp } from '../adapters/qmp.ts';
+import { readTxQueues } from '../adapters/virtio-queues.ts';
 import { cycleNic } from '../adapters/conditions/hotplug.ts';
 import { createQosCgroup, type QosCgroup } from '../adapters/conditions/qos.ts';
 import type { PeerPlan } from '../adapters/net-peer.ts';
@@ -24,6 +25,7 @@ import {
   SERVER_WATCH_EXTRA_MS,
 } from '../core/measure/plan.ts';
 import type { BootOutcome, MeasureProgress } from '../core/measure/types.ts';
+import { describeTxStall, findStalledTxQueues } from '../core/measure/tx-stall.ts';
 import { describeMigrationFailure, summarizeMigrationRun, type MigrationRun } from '../core/conditions/migration.ts';
 import type { Profile } from '../core/profile/index.ts';
 import { launchGuest, type GuestProcess } from './guest.ts';
@@ -133,6 +135,25 @@ function launch(
   return { guest, cmdline };
 }
 
+// A run that stopped moving: did guest `index`'s NIC stop transmitting? Two
+// looks at its transmit queues 0.5 s apart; null when that cannot be told.
+async function diagnoseTxStall(ctx: BootContext, index: number): Promise<string | null> {
+  try {
+    const qmp = await connectQmp(join(ctx.runDir, `g${index}.qmp`), 2000);
+    try {
+      const first = await readTxQueues(qmp, ctx.profile.nic.queues);
+      await new Promise((resolve) => setTimeout(resolve, TX_STALL_LOOK_MS));
+      return describeTxStall(findStalledTxQueues(first, await readTxQueues(qmp, ctx.profile.nic.queues)));
+    } finally {
+      qmp.close();
+    }
+  } catch {
+    // QEMU gone, or its monitor busy: the reason stays without a diagnosis
+    return null;
+  }
+}
+const TX_STALL_LOOK_MS = 500;
+
 // Pins a paused guest's vCPUs and lets it run.
 async function pinAndResume(ctx: BootContext, index: number): Promise<void> {
   const pinning = selectVcpuPinning(ctx.profile, index);
@@ -159,14 +180,18 @@ export async function runBoot(ctx: BootContext, bootIndex: number): Promise<{ ou
   // waiting out the whole client budget
   let stalled: string | null = null;
   let watchdog: NodeJS.Timeout | undefined;
+  let clientIndex = 0;
   const watchRuns = (event: ConsoleEvent, guest: GuestProcess): void => {
     if (event.kind === 'run-end' || event.kind === 'done') clearTimeout(watchdog);
     if (event.kind !== 'run-begin') return;
     clearTimeout(watchdog);
     const limitMs = computeRunStallMs(testByName.get(event.test));
     watchdog = setTimeout(() => {
-      stalled = `netperf ${event.test} run ${event.rep} did not end within ${formatDuration(limitMs)} (guest or netserver stuck)`;
-      void guest.stop();
+      void (async () => {
+        const why = await diagnoseTxStall(ctx, clientIndex);
+        stalled = `netperf ${event.test} run ${event.rep} did not end within ${formatDuration(limitMs)} (${why ?? 'guest or netserver stuck'})`;
+        await guest.stop();
+      })();
     }, limitMs);
   };
   const guests: GuestProcess[] = [];
@@ -214,7 +239,10 @@ export async function runBoot(ctx: BootContext, bootIndex: number): Promise<{ ou
       const job = hotplug && index === 0 ? { ...planned, watchNic: true } : planned;
       const l = index === boot.client ? launch(ctx, bootIndex, index, job, onRun, watchRuns) : launch(ctx, bootIndex, index, job, undefined, countLinkUps);
       guests.push(l.guest);
-      if (index === boot.client) client = l.guest;
+      if (index === boot.client) {
+        client = l.guest;
+        clientIndex = index;
+      }
       if (index === boot.recordedCmdline) cmdline = l.cmdline;
     }
     await Promise.all(guests.map((_, i) => pinAndResume(ctx, i)));
@@ -283,6 +311,9 @@ export async function runBoot(ctx: BootContext, bootIndex: number): Promise<{ ou
           const migrations = migrator?.duringRun(runStartedAt, test.durationS, runEnded.signal);
           const r = await runCommand(inNetns(netperfNs, { file: 'netperf', args: buildNetperfArgs(test, target), timeoutMs: netperfTimeoutMs(test) }), { reject: false });
           runEnded.abort();
+          // no reply from the guest: its NIC may have stopped transmitting
+          const txStall = r.timedOut && !migration ? await diagnoseTxStall(ctx, 0) : null;
+          if (txStall !== null) return failed('measure', `netperf ${test.name} run ${rep} did not finish in time: ${txStall}`, first, readyMs);
           // a migration still measuring its reach moves the guest when it is done: ask where it runs after that
           const migrationRecords = migrations ? await migrations : undefined;
           const guest = migrator?.current() ?? first;

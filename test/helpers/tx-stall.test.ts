@@ -11,6 +11,7 @@ describe('measureAgainOnTxStall', () => {
   it('knows the stall reasons of both directions and nothing else', () => {
     expect(isTxStall('netperf stream run 4 did not end within 17 s (guest or netserver stuck)')).toBe(true);
     expect(isTxStall('netperf did not finish in time')).toBe(true);
+    expect(isTxStall("netperf stream run 2 did not finish in time: the guest's virtio-net transmit queue stalled (queue 1: 3 packets waiting, ...)")).toBe(true);
     expect(isTxStall('kernel panic: Kernel panic - not syncing')).toBe(false);
     expect(isTxStall('no ready marker within 5.0 s (hung?)')).toBe(false);
     expect(isTxStall(undefined)).toBe(false);

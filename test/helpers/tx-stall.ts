@@ -7,7 +7,7 @@
 // GOOD and BAD commits alike. kbisect reports it as a failed boot (the run did
 // not end, or netperf on the host side timed out) and a bisection boots again.
 // Tests of something else measure again once when that is all that failed.
-export const TX_STALL_REASON = /^netperf \S+ run \d+ did not end within |^netperf did not finish in time/;
+export const TX_STALL_REASON = /^netperf \S+ run \d+ did not (end within|finish in time)|^netperf did not finish in time/;
 
 export function isTxStall(reason: string | undefined): boolean {
   return reason !== undefined && TX_STALL_REASON.test(reason);
