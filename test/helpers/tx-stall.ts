@@ -3,7 +3,7 @@
 // here (QMP `info virtio-queue-status` and the rings read with `xp`): the guest
 // has queued packets past the device's avail_event, the device never took them
 // (a lost notification; with EVENT_IDX the guest does not notify again), and no
-// segment reaches the host side again. About once in 25 min of streaming, on
+// segment reaches the host side again. About once in 40 min of streaming, on
 // GOOD and BAD commits alike. kbisect reports it as a failed boot (the run did
 // not end, or netperf on the host side timed out) and a bisection boots again.
 // Tests of something else measure again once when that is all that failed.

@@ -1,6 +1,6 @@
 // Why a netperf run stopped moving, told from the guest NIC's transmit queues.
 //
-// Seen under TCG with QEMU 7.2 (about once in 25 min of streaming, on any
+// Seen under TCG with QEMU 7.2 (about once in 40 min of streaming, on any
 // kernel): the guest keeps queueing packets on a virtio-net transmit queue
 // whose device side never takes them again. The guest's avail index is ahead
 // of the device's last_avail_idx, which equals the avail_event the device
