@@ -112,7 +112,6 @@ function advanceSandwich(state: BisectState, verify: VerifyTarget, posterior: re
   return true;
 }
 
-
 function describeUnconfirmed(sandwich: SandwichEvaluation): string {
   return `Fresh interleaved boots of the culprit and its parent did not confirm the change on their own (one-sided p=${sandwich.p.toPrecision(3)}); the culprit rests on the bisection's evidence.`;
 }

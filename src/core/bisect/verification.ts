@@ -232,4 +232,3 @@ export function computeResidualPower(reference: readonly number[], worse: readon
     minimum: RESIDUAL_MATERIAL_SHARE * Math.abs(fullShift),
   });
 }
-
