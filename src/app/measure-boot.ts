@@ -135,24 +135,38 @@ function launch(
   return { guest, cmdline };
 }
 
-// A run that stopped moving: did guest `index`'s NIC stop transmitting? Two
-// looks at its transmit queues 0.5 s apart; null when that cannot be told.
-async function diagnoseTxStall(ctx: BootContext, index: number): Promise<string | null> {
+// A run that stopped moving: did the guest's NIC stop transmitting? Two looks
+// at its `pairs` transmit queues over the QMP socket, 0.5 s apart. null when
+// that cannot be told within 3 s (QEMU gone, its monitor busy or hung): the
+// run's reason then goes without it, and the boot is stopped all the same.
+export async function diagnoseTxStall(qmpSocket: string, pairs: number): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), TX_STALL_DIAGNOSIS_MS);
+  });
   try {
-    const qmp = await connectQmp(join(ctx.runDir, `g${index}.qmp`), 2000);
+    return await Promise.race([lookAtTxQueues(qmpSocket, pairs), giveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+const TX_STALL_LOOK_MS = 500;
+const TX_STALL_DIAGNOSIS_MS = 3000;
+
+async function lookAtTxQueues(qmpSocket: string, pairs: number): Promise<string | null> {
+  try {
+    const qmp = await connectQmp(qmpSocket, 2000);
     try {
-      const first = await readTxQueues(qmp, ctx.profile.nic.queues);
+      const first = await readTxQueues(qmp, pairs);
       await new Promise((resolve) => setTimeout(resolve, TX_STALL_LOOK_MS));
-      return describeTxStall(findStalledTxQueues(first, await readTxQueues(qmp, ctx.profile.nic.queues)));
+      return describeTxStall(findStalledTxQueues(first, await readTxQueues(qmp, pairs)));
     } finally {
       qmp.close();
     }
   } catch {
-    // QEMU gone, or its monitor busy: the reason stays without a diagnosis
     return null;
   }
 }
-const TX_STALL_LOOK_MS = 500;
 
 // Pins a paused guest's vCPUs and lets it run.
 async function pinAndResume(ctx: BootContext, index: number): Promise<void> {
@@ -188,7 +202,7 @@ export async function runBoot(ctx: BootContext, bootIndex: number): Promise<{ ou
     const limitMs = computeRunStallMs(testByName.get(event.test));
     watchdog = setTimeout(() => {
       void (async () => {
-        const why = await diagnoseTxStall(ctx, clientIndex);
+        const why = await diagnoseTxStall(join(ctx.runDir, `g${clientIndex}.qmp`), ctx.profile.nic.queues);
         stalled = `netperf ${event.test} run ${event.rep} did not end within ${formatDuration(limitMs)} (${why ?? 'guest or netserver stuck'})`;
         await guest.stop();
       })();
@@ -312,7 +326,7 @@ export async function runBoot(ctx: BootContext, bootIndex: number): Promise<{ ou
           const r = await runCommand(inNetns(netperfNs, { file: 'netperf', args: buildNetperfArgs(test, target), timeoutMs: netperfTimeoutMs(test) }), { reject: false });
           runEnded.abort();
           // no reply from the guest: its NIC may have stopped transmitting
-          const txStall = r.timedOut && !migration ? await diagnoseTxStall(ctx, 0) : null;
+          const txStall = r.timedOut && !migration ? await diagnoseTxStall(join(ctx.runDir, 'g0.qmp'), ctx.profile.nic.queues) : null;
           if (txStall !== null) return failed('measure', `netperf ${test.name} run ${rep} did not finish in time: ${txStall}`, first, readyMs);
           // a migration still measuring its reach moves the guest when it is done: ask where it runs after that
           const migrationRecords = migrations ? await migrations : undefined;
