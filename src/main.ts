@@ -55,29 +55,46 @@ export function reportError(
 }
 
 let interrupted = false;
+// onSignal's work once a signal came; it ends the process with 130
+let stopping: Promise<void> | null = null;
 async function onSignal(signal: NodeJS.Signals): Promise<void> {
-  if (interrupted) process.exit(exitCodes.interrupted);
   interrupted = true;
   beginShutdown();
   process.stderr.write(`\nkbisect: ${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping children and cleaning up (the sample in flight is discarded)...\n`);
-  await killAllChildren();
-  await runCleanups((what, e) => process.stderr.write(`kbisect: cleanup of ${what} failed: ${String(e)}\n`));
-  process.exit(exitCodes.interrupted);
+  try {
+    await killAllChildren();
+    await runCleanups((what, e) => process.stderr.write(`kbisect: cleanup of ${what} failed: ${String(e)}\n`));
+  } finally {
+    process.exit(exitCodes.interrupted);
+  }
+}
+
+// The first signal stops children and cleans up; a second one exits at once.
+function handleSignal(signal: NodeJS.Signals): void {
+  if (stopping !== null) process.exit(exitCodes.interrupted);
+  stopping = onSignal(signal);
 }
 
 // Runs one kbisect invocation from process.argv and sets the exit code.
 export async function main(): Promise<void> {
   const args = hideBin(process.argv);
-  process.on('SIGINT', () => void onSignal('SIGINT'));
-  process.on('SIGTERM', () => void onSignal('SIGTERM'));
+  process.on('SIGINT', () => handleSignal('SIGINT'));
+  process.on('SIGTERM', () => handleSignal('SIGTERM'));
   // a closed terminal or ssh session: children run in their own process groups and would not see it
-  process.on('SIGHUP', () => void onSignal('SIGHUP'));
+  process.on('SIGHUP', () => handleSignal('SIGHUP'));
   let code: number;
   try {
     code = exitCodes[await runCli(args)];
   } catch (error) {
-    code = reportError(error, wantsJson(args));
+    // after a signal, what failed is what the signal handler killed: the command was interrupted
+    code = reportError(interrupted ? new InterruptedError('interrupted') : error, wantsJson(args));
   }
   await runCleanups();
+  if (stopping !== null) {
+    // the handler's work ends the process with 130; should nothing be left to
+    // keep Node's event loop alive before it is done, the exit code is 130 all the same
+    process.exitCode = exitCodes.interrupted;
+    await stopping;
+  }
   process.exitCode = code;
 }
