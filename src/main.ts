@@ -54,11 +54,9 @@ export function reportError(
   return code;
 }
 
-let interrupted = false;
-// onSignal's work once a signal came; it ends the process with 130
+// onSignal's work once a signal came (null before); it ends the process with 130
 let stopping: Promise<void> | null = null;
 async function onSignal(signal: NodeJS.Signals): Promise<void> {
-  interrupted = true;
   beginShutdown();
   process.stderr.write(`\nkbisect: ${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping children and cleaning up (the sample in flight is discarded)...\n`);
   try {
@@ -87,7 +85,7 @@ export async function main(): Promise<void> {
     code = exitCodes[await runCli(args)];
   } catch (error) {
     // after a signal, what failed is what the signal handler killed: the command was interrupted
-    code = reportError(interrupted ? new InterruptedError('interrupted') : error, wantsJson(args));
+    code = reportError(stopping !== null ? new InterruptedError('interrupted') : error, wantsJson(args));
   }
   await runCleanups();
   if (stopping !== null) {

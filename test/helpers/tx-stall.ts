@@ -1,12 +1,7 @@
-// A known transient of guests under TCG with QEMU 7.2: now and then the guest's
-// virtio-net transmit queue stops for good in the middle of a netperf run. Seen
-// here (QMP `info virtio-queue-status` and the rings read with `xp`): the guest
-// has queued packets past the device's avail_event, the device never took them
-// (a lost notification; with EVENT_IDX the guest does not notify again), and no
-// segment reaches the host side again. About once in 40 min of streaming, on
-// GOOD and BAD commits alike. kbisect reports it as a failed boot (the run did
-// not end, or netperf on the host side timed out) and a bisection boots again.
-// Tests of something else measure again once when that is all that failed.
+// The guest TX stall under TCG (src/core/measure/tx-stall.ts: a lost virtqueue
+// notification, about once in 40 min of streaming, GOOD and BAD alike): kbisect
+// reports it as a failed boot (the run did not end, or host-side netperf timed
+// out). Tests of something else measure again once when that is all that failed.
 export const TX_STALL_REASON = /^netperf \S+ run \d+ did not (end within|finish in time)|^netperf did not finish in time/;
 
 export function isTxStall(reason: string | undefined): boolean {
