@@ -31,6 +31,7 @@ import { runPinpointStyle } from './sim/pinpoint-style.ts';
 import { aggregate, type BenchRow, type MethodName } from './sim/report.ts';
 import type { MethodOutcome } from './sim/outcome.ts';
 import { createAdaptiveHost, createFixedHost } from './trace/adaptive.ts';
+import { DECIDE_AFTER_BOOTS, EARLY_DECIDE_BOOTS } from '../src/core/measure/runs-per-boot.ts';
 import { TraceExhausted, type ExhaustedPolicy } from './trace/host.ts';
 import type { RunsPerBootDecision } from '../src/core/measure/runs-per-boot.ts';
 import { describeTrace, type TraceFacts } from './trace/facts.ts';
@@ -68,6 +69,8 @@ export interface TraceRow extends BenchRow {
   readonly noClaimRate: number;
   /** auto only: mean runs per boot and share of replays that dropped the warm-up, after the decision. */
   readonly decidedRuns?: number;
+  /** auto only: mean boots a side (the fewer of GOOD's and BAD's) the decision was taken on. */
+  readonly decidedAfterBoots?: number;
   readonly warmupDropRate?: number;
 }
 
@@ -99,7 +102,7 @@ function replay(trace: Trace, facts: TraceFacts, method: MethodName, runsPerBoot
     const rng = createRng(seed * 7919 + k);
     const host =
       runsPerBoot === 'auto'
-        ? createAdaptiveHost(trace, rng, { overheadS: facts.overheadS, minEffect: APP_PROFILE_DEFAULTS.minEffect, exhausted })
+        ? createAdaptiveHost(trace, rng, { overheadS: facts.overheadS, minEffect: APP_PROFILE_DEFAULTS.minEffect, rounds: { minBoots: config.minBootsPerCommit, errorRate: config.verdictErrorRate }, exhausted })
         : createFixedHost(trace, runsPerBoot, rng, facts.overheadS, exhausted);
     let outcome: MethodOutcome;
     try {
@@ -131,6 +134,7 @@ function replay(trace: Trace, facts: TraceFacts, method: MethodName, runsPerBoot
       ? {
           decidedRuns: decisions.reduce((a, d) => a + d.runsPerBoot, 0) / decisions.length,
           warmupDropRate: decisions.filter((d) => d.warmupRuns < trace.run.warmupRuns).length / decisions.length,
+          decidedAfterBoots: decisions.reduce((a, d) => a + Math.min(...d.boots), 0) / decisions.length,
         }
       : {};
   return { ...row, runsPerBoot, meanWallS: wallS / runs.length, redrawRate: draws === 0 ? 0 : redraws / draws, exhaustedRate: ranOut / seeds, exhaustedAt, noClaimRate, ...auto };
@@ -169,7 +173,7 @@ function compareAuto(auto: TraceRow | undefined, full: TraceRow | undefined): st
   return (
     `auto vs the profile's fixed ${full.runsPerBoot} runs: accuracy ${(auto.accuracy * 100).toFixed(1)}% vs ${(full.accuracy * 100).toFixed(1)}%, no claim ${(auto.noClaimRate * 100).toFixed(0)}% vs ${(full.noClaimRate * 100).toFixed(0)}% ` +
     `(${same ? 'same verdicts' : 'NOT the same verdicts'}), wall ${auto.meanWallS.toFixed(0)} s vs ${full.meanWallS.toFixed(0)} s: ${gain.toFixed(2)}× less (${same && gain >= 2 ? 'meets' : 'misses'} the ≥ 2× target); ` +
-    `decided ${auto.decidedRuns?.toFixed(2) ?? '-'} runs/boot on average, warm-up dropped in ${((auto.warmupDropRate ?? 0) * 100).toFixed(0)}% of replays` +
+    `decided ${auto.decidedRuns?.toFixed(2) ?? '-'} runs/boot on average after ${auto.decidedAfterBoots?.toFixed(1) ?? '-'} boots a side, warm-up dropped in ${((auto.warmupDropRate ?? 0) * 100).toFixed(0)}% of replays` +
     (auto.exhaustedRate > 0.01 || full.exhaustedRate > 0.01
       ? `; replays that ran out of recorded boots: ${(auto.exhaustedRate * 100).toFixed(0)}% vs ${(full.exhaustedRate * 100).toFixed(0)}% (a deeper trace would tell more)`
       : '')
@@ -211,7 +215,7 @@ function main(): void {
           ? 'ran out = replays that wanted more boots of a commit than were recorded, ended without a verdict and left out of the other columns;'
           : 'redrawn = draws that re-used a boot already drawn (--redraw);'),
       `wall s = Σ over boots drawn of (${facts.overheadS.toFixed(1)} s overhead [the trace's median boot time less its netperf time] + (warm-up + runs) × ${trace.run.seconds} s [the trace's run length]), builds not included; ÷wall = the fixed ${trace.run.runsPerBoot}-run row's wall ÷ this row's.`,
-      `auto = sampling.adaptive: the profile's ${trace.run.warmupRuns} warm-up + ${trace.run.runsPerBoot} runs until each endpoint has 6 boots (or calibration ends), then the decided runs and warm-up.`,
+      `auto = sampling.adaptive: the profile's ${trace.run.warmupRuns} warm-up + ${trace.run.runsPerBoot} runs until each endpoint has ${DECIDE_AFTER_BOOTS} boots (${EARLY_DECIDE_BOOTS} when the shift already leaves one run a boot no worse; or calibration ends), then the decided runs and warm-up.`,
       '',
       formatRows(rows, full),
       ...ranOutLine(rows),

@@ -5,7 +5,7 @@
 // runs from each recorded boot. A dropped warm-up makes the recorded warm-up
 // run the boot's first judged run, as it would be on the host. Each draw is
 // charged its modelled wall time.
-import { decideRunsPerBoot, isTimeToDecide, type RunsPerBootDecision, type SampledBoot } from '../../src/core/measure/runs-per-boot.ts';
+import { planRunsPerBoot, type RunsPerBootDecision, type SampledBoot } from '../../src/core/measure/runs-per-boot.ts';
 import type { Rng } from '../../src/core/rng.ts';
 import type { BootOutcome } from '../sim/history.ts';
 import { createTraceHost, type ExhaustedPolicy, type TraceHost } from './host.ts';
@@ -34,7 +34,7 @@ export function createFixedHost(trace: Trace, runsPerBoot: number, rng: Rng, ove
   };
 }
 
-export function createAdaptiveHost(trace: Trace, rng: Rng, opts: { overheadS: number; minEffect: number; exhausted?: ExhaustedPolicy }): CostedHost {
+export function createAdaptiveHost(trace: Trace, rng: Rng, opts: { overheadS: number; minEffect: number; rounds: { minBoots: number; errorRate: number }; exhausted?: ExhaustedPolicy }): CostedHost {
   const inner = createTraceHost(trace, trace.run.runsPerBoot, rng, opts.exhausted ?? 'stop');
   const last = trace.commits.length - 1;
   const endpoints: [SampledBoot[], SampledBoot[]] = [[], []];
@@ -46,8 +46,8 @@ export function createAdaptiveHost(trace: Trace, rng: Rng, opts: { overheadS: nu
     wallS: () => wall,
     decision: () => decision,
     boot(index: number): BootOutcome {
-      if (decision === null && isTimeToDecide(index, last, [endpoints[0].length, endpoints[1].length])) {
-        decision = decideRunsPerBoot({ endpoints, runsPerBoot, warmupRuns, runS: seconds, bootOverheadS: opts.overheadS, minEffect: opts.minEffect });
+      if (decision === null) {
+        decision = planRunsPerBoot(index, last, { endpoints, runsPerBoot, warmupRuns, runS: seconds, bootOverheadS: opts.overheadS, minEffect: opts.minEffect, rounds: opts.rounds });
       }
       const out = inner.boot(index);
       const k = decision?.runsPerBoot ?? runsPerBoot;

@@ -203,6 +203,9 @@ export const samplingDecisionSchema = z.object({
     })
     .nullable(),
   boots: z.tuple([z.number().int().min(0), z.number().int().min(0)]),
+  // the shift the rounds were planned for; absent in decisions logged before it was
+  effect: finite.optional(),
+  roundBoots: nonNegative.optional(),
   reason: z.string().max(2000),
 });
 export const loggedSamplingSchema = z.object({ kind: z.literal('sampling'), at: z.string(), afterEvents: z.number().int().min(0), decision: samplingDecisionSchema });

@@ -48,10 +48,11 @@ async function logBoot(log: EventLog, sha: string, rng: Rng, base: number, sdBet
   await recordEvent(log, { kind: 'boot', commit: sha, runs }, { source: 'boot', imageHash: 'img', bootIndex: 0, host: 'h', accel: 'tcg', tests: [{ test: test.name, metric: test.metric, unit: 'Mbit/s', runs, warmup: [run()] }] });
 }
 
-async function logEndpointBoots(log: EventLog, n: number, seed: number, sdBetween: number, sdWithin: number): Promise<void> {
+// GOOD at 1000, BAD at `bad` (800: −20%, a wide shift for these spreads).
+async function logEndpointBoots(log: EventLog, n: number, seed: number, sdBetween: number, sdWithin: number, bad = 800): Promise<void> {
   const rng = createRng(seed);
   for (let i = 0; i < n; i++) {
-    await logBoot(log, r.shas[3] as string, rng, 800, sdBetween, sdWithin);
+    await logBoot(log, r.shas[3] as string, rng, bad, sdBetween, sdWithin);
     await logBoot(log, r.shas[0] as string, rng, 1000, sdBetween, sdWithin);
   }
 }
@@ -65,10 +66,11 @@ describe('createSamplingPlanner', () => {
     const notes: string[] = [];
     const planner = createSamplingPlanner(kernelSession(log), profile, paths, (t) => notes.push(t));
     expect(await planner.samplingFor(r.shas[3] as string)).toMatchObject({ runsPerBoot: 5, warmupRuns: 1 });
-    await logEndpointBoots(log, 5, 1, 0.08, 0.01);
+    // GOOD and BAD 1% apart: no shift to plan the rounds for before 6 boots a side
+    await logEndpointBoots(log, 5, 1, 0.08, 0.01, 990);
     expect((await planner.samplingFor(r.shas[0] as string)).runsPerBoot).toBe(5);
     expect((await readEvents(paths, log.session)).sampling).toEqual([]);
-    await logEndpointBoots(log, 1, 2, 0.08, 0.01);
+    await logEndpointBoots(log, 1, 2, 0.08, 0.01, 990);
     const decided = await planner.samplingFor(r.shas[0] as string);
     // boots dominate and the first run is like the others: one run, no warm-up
     expect(decided).toMatchObject({ runsPerBoot: 1, warmupRuns: 0 });
@@ -79,6 +81,21 @@ describe('createSamplingPlanner', () => {
     expect(notes.join('\n')).toMatch(/sampling\.adaptive: 1 run\(s\) per boot \(cap 5\)/);
     // the engine's log still replays: the record is not an engine event
     expect((await openEventLog(paths)).state.events).toBe(12);
+  });
+
+  it('decides at 3 boots each when the shift is wide enough that one run a boot ends every round at its least boots', async () => {
+    const paths = await sessionPaths(r.repo);
+    const log = await openEventLog(paths);
+    const notes: string[] = [];
+    const planner = createSamplingPlanner(kernelSession(log), profile, paths, (t) => notes.push(t));
+    await logEndpointBoots(log, 2, 11, 0.03, 0.01, 500);
+    expect((await planner.samplingFor(r.shas[0] as string)).runsPerBoot).toBe(5);
+    await logEndpointBoots(log, 1, 12, 0.03, 0.01, 500);
+    expect((await planner.samplingFor(r.shas[0] as string)).runsPerBoot).toBe(1);
+    const { sampling } = await readEvents(paths, log.session);
+    expect(sampling[0]).toMatchObject({ afterEvents: 6, decision: { runsPerBoot: 1, boots: [3, 3], roundBoots: 2 } });
+    expect(sampling[0]?.decision.effect).toBeLessThan(Math.log(0.6));
+    expect(notes.join('\n')).toMatch(/GOOD→BAD down by \d+\.\d% or more ends a commit's test at its least 2 boots whatever the runs/);
   });
 
   it('decides at the first commit other than GOOD and BAD even before 6 boots each', async () => {

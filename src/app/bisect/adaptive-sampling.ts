@@ -6,8 +6,9 @@
 // with what the log says rather than with a decision taken again on other
 // boots.
 import { UserError } from '../../core/errors.ts';
-import { decideRunsPerBoot, estimateBootOverheadS, isTimeToDecide, type SampledBoot } from '../../core/measure/runs-per-boot.ts';
+import { estimateBootOverheadS, planRunsPerBoot, type SampledBoot } from '../../core/measure/runs-per-boot.ts';
 import type { Profile, ProfileSampling } from '../../core/profile/index.ts';
+import { configOf } from '../../core/session-settings.ts';
 import { loggedSamplingSchema, type LoggedEvent, type LoggedSampling, type MeasuredSession } from '../../core/session.ts';
 import { appendEvent, readEvents, type SessionPaths } from '../../adapters/session-store.ts';
 
@@ -51,6 +52,7 @@ export function createSamplingPlanner(session: KernelSession, profile: Profile, 
   const good = session.commits[0]?.sha ?? '';
   const bad = session.commits[session.commits.length - 1]?.sha ?? '';
   const last = session.commits.length - 1;
+  const config = configOf(session);
   let decided: LoggedSampling | null = null;
   return {
     async samplingFor(sha) {
@@ -65,18 +67,19 @@ export function createSamplingPlanner(session: KernelSession, profile: Profile, 
       }
       const endpoints: [SampledBoot[], SampledBoot[]] = [sampledBoots(events, good, session.test.name), sampledBoots(events, bad, session.test.name)];
       const index = session.commits.findIndex((c) => c.sha === sha);
-      if (!isTimeToDecide(index, last, [endpoints[0].length, endpoints[1].length])) return fixedSampling(profile.sampling);
       const runS = profile.tests.reduce((sum, t) => sum + t.durationS, 0);
       const netperfS = (profile.sampling.warmupRuns + profile.sampling.runsPerBoot) * runS;
       const boots = events.filter((e) => e.event.kind === 'boot').map((e) => ({ commit: e.event.commit, atMs: Date.parse(e.at) }));
-      const decision = decideRunsPerBoot({
+      const decision = planRunsPerBoot(index, last, {
         endpoints,
         runsPerBoot: profile.sampling.runsPerBoot,
         warmupRuns: profile.sampling.warmupRuns,
         runS,
         bootOverheadS: estimateBootOverheadS(boots, netperfS),
         minEffect: profile.minEffect,
+        rounds: { minBoots: config.minBootsPerCommit, errorRate: config.verdictErrorRate },
       });
+      if (decision === null) return fixedSampling(profile.sampling);
       // through the schema: what is appended is exactly what a reader accepts
       const record = loggedSamplingSchema.parse({ kind: 'sampling', at: new Date().toISOString(), afterEvents: events.length, decision });
       const torn = await appendEvent(paths, session, record);

@@ -6,15 +6,21 @@
 // than a second spent on another boot. Pure: the app feeds it the logged
 // boots and records what it returns, so that a resumed or replayed session
 // measures alike.
-import { chooseRunsPerBoot, computeOptimalRunsPerBoot, estimateVarianceComponents, fSurvival, mean, median, studentTQuantile, variance } from '../stats/index.ts';
+import { chooseRunsPerBootForRounds, computeOptimalRunsPerBoot, estimateVarianceComponents, expectedRoundBoots, fSurvival, mean, median, studentTQuantile, testPairedSpread, testWelch, variance } from '../stats/index.ts';
 
 /** Boots per endpoint after which the decision is taken (the first Mann–Whitney look of calibration by default). */
 export const DECIDE_AFTER_BOOTS = 6;
+/** Boots per endpoint from which a large effect decides at once (the first t-test look of calibration by default; see planRunsPerBoot). */
+export const EARLY_DECIDE_BOOTS = 3;
+/** Two-sided confidence of the interval whose end nearer 0 is the GOOD→BAD shift the rounds are planned for (a one-sided 90% lower bound). */
+const EFFECT_CONFIDENCE = 0.8;
 /** Boot overhead assumed when the log cannot show it: bench:trace's TCG host took 10.9 s a boot beyond netperf. */
 export const DEFAULT_BOOT_OVERHEAD_S = 11;
 /** TOST margin for the warm-up run's offset, as a share of the smallest effect that matters (see decideWarmup). */
 const WARMUP_MARGIN_SHARE = 0.25;
 const WARMUP_ALPHA = 0.05;
+/** Family-wise level of the checks that more runs than the model's choice spread a boot's median measurably less per second. */
+const MORE_RUNS_ALPHA = 0.05;
 
 export interface SampledBoot {
   /** The judged test's runs and warm-up runs of one boot, as netperf reported them (positive). */
@@ -33,6 +39,8 @@ export interface RunsPerBootInput {
   readonly bootOverheadS: number;
   /** The smallest relative change the user cares about (profile minEffect). */
   readonly minEffect: number;
+  /** The engine's sequential test of a commit: its least boots a round and its α = β (minBootsPerCommit, verdictErrorRate). */
+  readonly rounds: { readonly minBoots: number; readonly errorRate: number };
 }
 
 export interface WarmupCheck {
@@ -68,19 +76,35 @@ export interface RunsPerBootDecision {
   readonly warmup: WarmupCheck | null;
   /** Boots of GOOD and BAD the decision used. */
   readonly boots: readonly [number, number];
+  /** The GOOD→BAD log shift the rounds were planned for (the end nearer 0 of its 80% CI, signed; 0: none shown), and the boots a round was then expected to take. */
+  readonly effect?: number;
+  readonly roundBoots?: number;
   readonly reason: string;
 }
 
-// When to decide: once each endpoint has DECIDE_AFTER_BOOTS boots, or when
-// the engine first asks for another commit (calibration is over), whichever
-// comes first. Not at the end of calibration only: a calibration that finds
-// no change, or a small one, spends most of a session's boots on the
-// endpoints (96 a side at most), and those boots are where the time goes.
-// GOOD's and BAD's boots are interleaved, so both sides switch to the new
-// setting at about the same boot and their comparison stays like for like.
-export function isTimeToDecide(commitIndex: number, lastIndex: number, endpointBoots: readonly [number, number]): boolean {
-  if (commitIndex !== 0 && commitIndex !== lastIndex) return true;
-  return Math.min(endpointBoots[0], endpointBoots[1]) >= DECIDE_AFTER_BOOTS;
+// When to decide, and the decision: once each endpoint has
+// DECIDE_AFTER_BOOTS boots, or when the engine first asks for another commit
+// (calibration is over), whichever comes first. Not at the end of
+// calibration only: a calibration that finds no change, or a small one,
+// spends most of a session's boots on the endpoints (96 a side at most), and
+// those boots are where the time goes. Earlier, from EARLY_DECIDE_BOOTS a
+// side, when the decision is already one run a boot: a shift so large that a
+// commit's test ends at its least boots with any number of runs (the lower
+// end of its interval, so that three boots a side cannot oversell it). On
+// the recorded demo range that saves 3 × 2 boots of the profile's full runs,
+// a fifth of its boot time. Null: keep the profile's runs for now. GOOD's and
+// BAD's boots are interleaved, so both sides switch to the new setting at
+// about the same boot and their comparison stays like for like. Pure: a
+// resumed or replayed session that reaches the same boots decides alike.
+export function planRunsPerBoot(commitIndex: number, lastIndex: number, input: RunsPerBootInput): RunsPerBootDecision | null {
+  const boots = input.endpoints.map((b) => b.length);
+  const fewest = Math.min(boots[0] ?? 0, boots[1] ?? 0);
+  const due = (commitIndex !== 0 && commitIndex !== lastIndex) || fewest >= DECIDE_AFTER_BOOTS;
+  if (!due && fewest < EARLY_DECIDE_BOOTS) return null;
+  const decision = decideRunsPerBoot(input);
+  if (due) return decision;
+  const settled = decision.runsPerBoot === 1 && decision.roundBoots !== undefined && decision.roundBoots <= input.rounds.minBoots;
+  return settled ? decision : null;
 }
 
 const positive = (b: SampledBoot): boolean => b.runs.length > 0 && b.runs.every((v) => Number.isFinite(v) && v > 0);
@@ -116,12 +140,13 @@ export function checkWarmup(boots: readonly SampledBoot[], within: { varWithin: 
 
 // Runs per boot and warm-up for the boots still to come, from the endpoint
 // boots so far: variance components by the nested ANOVA, then the integer k
-// in [1, runsPerBoot] of least variance per second (Cochran 1977, §10.6);
-// and, as the engine judges a boot by the median of its runs, not their
-// mean, the least variance per second of that median measured on the same
-// boots (measureSummarySpread). The larger of the two: fewer runs only where
-// both the model and the boots themselves say they cost nothing. Never more
-// than the profile asks for: the profile's runsPerBoot is a cap.
+// in [1, runsPerBoot] of least variance per second (Cochran 1977, §10.6).
+// The engine judges a boot by the median of its runs, not their mean, so the
+// model is checked against the spread of that median measured on the same
+// boots (measureSummarySpread): more runs than the model's k when, and only
+// when, the boots show them spreading the median less per second beyond
+// chance (chooseMoreRuns). Never more than the profile asks for: the
+// profile's runsPerBoot is a cap.
 export function decideRunsPerBoot(input: RunsPerBootInput): RunsPerBootDecision {
   const logs = input.endpoints.map((boots) => boots.filter(positive).map((b) => b.runs.map(Math.log)));
   const used: [number, number] = [logs[0]?.length ?? 0, logs[1]?.length ?? 0];
@@ -148,7 +173,15 @@ export function decideRunsPerBoot(input: RunsPerBootInput): RunsPerBootDecision 
   const costs = { varWithin, varBetween, bootCostS: input.bootOverheadS + warmupRuns * input.runS, runCostS: input.runS };
   const optimum = computeOptimalRunsPerBoot(costs);
   const summarySd = measureSummarySpread(input.endpoints, input.runsPerBoot, warmupRuns);
-  const runsPerBoot = Math.max(chooseRunsPerBoot(costs, input.runsPerBoot), chooseBySummary(summarySd, costs.bootCostS, input.runS));
+  const effect = planningEffect(logs);
+  const round = { effect: Math.abs(effect), ...input.rounds };
+  const modelRuns = chooseRunsPerBootForRounds(costs, round, input.runsPerBoot);
+  // a round the boots' own spread at the model's k also ends at its least boots: no k costs less, nothing to test
+  const measured = summarySd[modelRuns - 1];
+  const atFloor = round.effect > 0 && measured !== undefined && expectedRoundBoots(measured * measured, round) <= round.minBoots;
+  const more = atFloor ? { runs: modelRuns, p: null, tested: 0 } : chooseMoreRuns(input.endpoints, { from: modelRuns, cap: input.runsPerBoot, warmupRuns, bootCostS: costs.bootCostS, runS: input.runS });
+  const runsPerBoot = more.runs;
+  const roundBoots = round.effect > 0 ? expectedRoundBoots(varBetween + varWithin / runsPerBoot, round) : null;
   const sdW = Math.sqrt(varWithin);
   const sdB = Math.sqrt(varBetween);
   const why =
@@ -170,10 +203,13 @@ export function decideRunsPerBoot(input: RunsPerBootInput): RunsPerBootDecision 
     dfWithin: components.dfWithin,
     dfBetween: components.dfBetween,
     warmup,
+    effect,
+    ...(roundBoots === null ? {} : { roundBoots }),
     reason:
       `${runsPerBoot} run(s) per boot (cap ${input.runsPerBoot}): log SD between boots ${sdB.toFixed(3)}, within a boot ${sdW.toFixed(3)}, ` +
       `boot ${costs.bootCostS.toFixed(1)} s, run ${input.runS.toFixed(1)} s, k* = ${Number.isFinite(optimum) ? optimum.toFixed(2) : '∞'}; ` +
-      `SD of a boot's median of 1..${summarySd.length} runs ${summarySd.length === 0 ? '-' : summarySd.map((v) => v.toFixed(3)).join(' ')}${why}`,
+      `${describeRounds(effect, roundBoots, input.rounds.minBoots)}; ` +
+      `SD of a boot's median of 1..${summarySd.length} runs ${summarySd.length === 0 ? '-' : summarySd.map((v) => v.toFixed(3)).join(' ')}${describeMore(more, modelRuns)}${why}`,
   };
 }
 
@@ -187,38 +223,113 @@ export function decideRunsPerBoot(input: RunsPerBootInput): RunsPerBootDecision 
 // boots serve every j, so the comparison between j is sharper than the
 // levels (common random numbers).
 export function measureSummarySpread(endpoints: readonly (readonly SampledBoot[])[], cap: number, warmupRuns: number): number[] {
+  const sequences = judgedSequences(endpoints, cap, warmupRuns);
   const out: number[] = [];
   for (let j = 1; j <= cap; j++) {
-    let ss = 0;
-    let df = 0;
-    for (const boots of endpoints) {
-      const values = boots
-        .filter(positive)
-        .map((b) => [...b.warmup.slice(Math.min(warmupRuns, b.warmup.length)), ...b.runs])
-        .filter((seq) => seq.length >= cap && seq.every((v) => v > 0))
-        .map((seq) => Math.log(median(seq.slice(0, j))));
-      if (values.length < 2) continue;
-      ss += variance(values) * (values.length - 1);
-      df += values.length - 1;
-    }
-    if (df === 0) return [];
-    out.push(Math.sqrt(ss / df));
+    const v = pooledVariance(sequences.map((group) => group.map((seq) => Math.log(median(seq.slice(0, j))))));
+    if (!Number.isFinite(v)) return [];
+    out.push(Math.sqrt(v));
   }
   return out;
 }
 
-// The j of least summary variance per second; 1 when nothing was measured (the ANOVA's choice then stands alone).
-function chooseBySummary(summarySd: readonly number[], bootCostS: number, runS: number): number {
-  let best = 1;
-  let bestCost = Number.POSITIVE_INFINITY;
-  summarySd.forEach((sd, i) => {
-    const cost = sd * sd * (bootCostS + (i + 1) * runS);
-    if (cost < bestCost * (1 - 1e-9)) {
-      best = i + 1;
-      bestCost = cost;
-    }
-  });
-  return best;
+// Each endpoint's boots as the runs a boot would judge after `warmupRuns`
+// warm-ups (a dropped warm-up becomes the first run), boots with fewer than
+// `cap` such runs left out, so that every j compares the same boots.
+function judgedSequences(endpoints: readonly (readonly SampledBoot[])[], cap: number, warmupRuns: number): number[][][] {
+  return endpoints.map((boots) =>
+    boots
+      .filter(positive)
+      .map((b) => [...b.warmup.slice(Math.min(warmupRuns, b.warmup.length)), ...b.runs])
+      .filter((seq) => seq.length >= cap && seq.every((v) => v > 0)),
+  );
+}
+
+// The variance within groups, pooled; infinite when no group has two values.
+function pooledVariance(groups: readonly (readonly number[])[]): number {
+  let ss = 0;
+  let df = 0;
+  for (const values of groups) {
+    if (values.length < 2) continue;
+    ss += variance(values) * (values.length - 1);
+    df += values.length - 1;
+  }
+  return df === 0 ? Number.POSITIVE_INFINITY : ss / df;
+}
+
+interface MoreRuns {
+  readonly runs: number;
+  /** One-sided Pitman–Morgan p of the most telling j above the model's k (null: nothing to test). */
+  readonly p: number | null;
+  readonly tested: number;
+}
+
+// More runs than the model's k only on evidence (and only where a round at k
+// would not end at its least boots anyway). For each j in (k, cap], the
+// boots' median of their first k runs and of their first j runs, each scaled
+// by the square root of its boot's cost in seconds, are two paired
+// measurements of the same boots; j is better per second when the first
+// spreads more, which the Pitman–Morgan test (stats/pitman-morgan.ts) checks
+// one-sided, Bonferroni over the j tried. Among the j shown better, the one
+// of least measured variance per second. Before, the j of least measured
+// variance per second won outright whenever it was above k: from the 6 + 6
+// boots of a decision that least is mostly noise, and it took 2.2 runs a
+// boot on bench:trace's recorded demo range, where the model's 1 run is
+// right (k* = 0.82). A wild run (netperf under TCG on a loaded host shows
+// runs 50% off their boot) still shows: one run carries it whole into the
+// boot's value, the median of three outvotes it, and the test sees that.
+export function chooseMoreRuns(
+  endpoints: readonly (readonly SampledBoot[])[],
+  o: { from: number; cap: number; warmupRuns: number; bootCostS: number; runS: number },
+): MoreRuns {
+  const sequences = judgedSequences(endpoints, o.cap, o.warmupRuns);
+  const summary = (seq: readonly number[], j: number): number => Math.log(median(seq.slice(0, j)));
+  const cost = (j: number): number => o.bootCostS + j * o.runS;
+  const tries = o.cap - o.from;
+  let best = { runs: o.from, p: null as number | null, score: Number.POSITIVE_INFINITY };
+  let leastP: number | null = null;
+  for (let j = o.from + 1; j <= o.cap; j++) {
+    const a = Math.sqrt(cost(o.from));
+    const b = Math.sqrt(cost(j));
+    const test = testPairedSpread(sequences.map((group) => group.map((seq) => [a * summary(seq, o.from), b * summary(seq, j)] as const)));
+    if (test === null) continue;
+    if (leastP === null || test.pGreater < leastP) leastP = test.pGreater;
+    if (test.pGreater >= MORE_RUNS_ALPHA / tries) continue;
+    // the variance per second the boots measured at j (the pooled within-endpoint variance of b·summary)
+    const score = pooledVariance(sequences.map((group) => group.map((seq) => b * summary(seq, j))));
+    if (score < best.score) best = { runs: j, p: test.pGreater, score };
+  }
+  return { runs: best.runs, p: best.p ?? leastP, tested: Math.max(0, tries) };
+}
+
+function describeMore(more: MoreRuns, modelRuns: number): string {
+  if (more.tested === 0 || more.p === null) return '';
+  return more.runs > modelRuns
+    ? `; ${more.runs} rather than the model's ${modelRuns}: the boots' median of ${more.runs} runs spreads less per second than of ${modelRuns} (Pitman–Morgan p=${more.p.toPrecision(2)}, Bonferroni over ${more.tested})`
+    : `; more runs than ${modelRuns} did not spread a boot's median less per second (least Pitman–Morgan p=${more.p.toPrecision(2)} of ${more.tested}, needs < ${(MORE_RUNS_ALPHA / more.tested).toPrecision(2)})`;
+}
+
+// The GOOD→BAD shift a commit's test will have to tell apart, on the log
+// scale and signed: the end nearer 0 of the 80% Welch interval of the
+// endpoint boots' mean log run (0 when it spans 0 or a side has fewer than
+// two boots). The
+// lower end, so that a shift overestimated from a few boots does not plan
+// rounds shorter than they will be.
+function planningEffect(logs: readonly (readonly (readonly number[])[])[]): number {
+  const values = logs.map((boots) => boots.map((runs) => mean(runs)));
+  const [good, bad] = values;
+  if (good === undefined || bad === undefined || good.length < 2 || bad.length < 2) return 0;
+  const { ci } = testWelch(good, bad, 'two-sided', EFFECT_CONFIDENCE);
+  const [lo, hi] = ci;
+  return lo > 0 ? lo : hi < 0 ? hi : 0;
+}
+
+function describeRounds(effect: number, roundBoots: number | null, minBoots: number): string {
+  if (roundBoots === null) return 'no GOOD→BAD shift shown yet, so variance per second decides';
+  const shift = `GOOD→BAD ${effect < 0 ? 'down' : 'up'} by ${fmt(effect).replace(/^-/, '')} or more`;
+  return roundBoots <= minBoots
+    ? `${shift} ends a commit's test at its least ${minBoots} boots whatever the runs, so a run more buys nothing`
+    : `${shift} takes ~${roundBoots.toFixed(1)} boots a commit's test`;
 }
 
 function fmt(logValue: number): string {

@@ -11,3 +11,4 @@ export * from './power.ts';
 export * from './rank-von-neumann.ts';
 export * from './variance-components.ts';
 export * from './stratified.ts';
+export * from './pitman-morgan.ts';

@@ -92,3 +92,42 @@ export function chooseRunsPerBoot(c: { varWithin: number; varBetween: number; bo
   for (let k = top - 1; k >= 1; k--) if (cost(k) < cost(best) * (1 - 1e-9)) best = k;
   return best;
 }
+
+export interface RoundShape {
+  /** GOOD→BAD shift on the log scale the test tells apart (≤ 0: unknown). */
+  readonly effect: number;
+  /** Boots a round takes at the least. */
+  readonly minBoots: number;
+  /** α = β of the test. */
+  readonly errorRate: number;
+}
+
+// The integer k in [1, maxK] that makes a commit's sequential test cheapest
+// in seconds, when the test's boots are known. Wald's (1947, §3.3) average
+// sample number of an SPRT whose boots shift the log-likelihood ratio by
+// δ²/(2σ²) on average, with α = β, is (1 − 2α)·B·2σ²/δ² (B its boundary
+// ln((1 − α)/α)); σ² = σ²_between + σ²_within/k for a boot of k runs. So a
+// round takes max(minBoots, that) boots of (c_boot + k·c_run) seconds each.
+// For a small effect the floor never binds and the choice is Cochran's
+// (variance per second); for a large one every k ends the round at its
+// minimum boots and a run more buys nothing: k = 1. `effect` is δ on the
+// log scale (≤ 0: unknown, Cochran's choice).
+export function chooseRunsPerBootForRounds(
+  c: { varWithin: number; varBetween: number; bootCostS: number; runCostS: number },
+  round: RoundShape,
+  maxK: number,
+): number {
+  if (!(round.effect > 0)) return chooseRunsPerBoot(c, maxK);
+  const top = Math.max(1, Math.floor(maxK));
+  const cost = (k: number): number => expectedRoundBoots(c.varBetween + c.varWithin / k, round) * (c.bootCostS + k * c.runCostS);
+  let best = top;
+  for (let k = top - 1; k >= 1; k--) if (cost(k) < cost(best) * (1 - 1e-9)) best = k;
+  return best;
+}
+
+// Boots of one commit's sequential test at per-boot log variance `varBoot` (see chooseRunsPerBootForRounds).
+export function expectedRoundBoots(varBoot: number, round: RoundShape): number {
+  const boundary = Math.log((1 - round.errorRate) / round.errorRate);
+  const asn = ((1 - 2 * round.errorRate) * boundary * 2 * varBoot) / (round.effect * round.effect);
+  return Math.max(round.minBoots, asn);
+}

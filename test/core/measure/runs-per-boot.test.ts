@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkWarmup, decideRunsPerBoot, measureSummarySpread, DEFAULT_BOOT_OVERHEAD_S, estimateBootOverheadS, type SampledBoot } from '../../../src/core/measure/runs-per-boot.ts';
+import { checkWarmup, chooseMoreRuns, decideRunsPerBoot, measureSummarySpread, planRunsPerBoot, DEFAULT_BOOT_OVERHEAD_S, estimateBootOverheadS, type SampledBoot } from '../../../src/core/measure/runs-per-boot.ts';
 import { createRng, nextNormal } from '../../../src/core/rng.ts';
 
 // Endpoint boots on log scale: level per endpoint, σ between boots, σ within, first-run offset.
-function endpoints(seed: number, o: { boots: number; k: number; sdBetween: number; sdWithin: number; warmupOffset?: number; warmupSd?: number }): SampledBoot[][] {
+function endpoints(seed: number, o: { boots: number; k: number; sdBetween: number; sdWithin: number; warmupOffset?: number; warmupSd?: number; levels?: readonly number[] }): SampledBoot[][] {
   const rng = createRng(seed);
-  return [1000, 900].map((base) =>
+  return (o.levels ?? [1000, 900]).map((base) =>
     Array.from({ length: o.boots }, () => {
       const level = Math.log(base) + o.sdBetween * nextNormal(rng);
       const run = (): number => Math.exp(level + o.sdWithin * nextNormal(rng));
@@ -15,7 +15,7 @@ function endpoints(seed: number, o: { boots: number; k: number; sdBetween: numbe
   );
 }
 
-const shipped = { runsPerBoot: 5, warmupRuns: 1, runS: 5, bootOverheadS: 11, minEffect: 0.05 };
+const shipped = { runsPerBoot: 5, warmupRuns: 1, runS: 5, bootOverheadS: 11, minEffect: 0.05, rounds: { minBoots: 2, errorRate: 0.01 } };
 
 describe('decideRunsPerBoot', () => {
   it("takes one run per boot where boots dominate (the issue's TCG host: σ_b 0.08, σ_w 0.03)", () => {
@@ -49,9 +49,38 @@ describe('decideRunsPerBoot', () => {
     expect(d.summarySd[0]).toBeGreaterThan(2 * (d.summarySd[2] ?? 0));
   });
 
-  it('keeps the cap where runs dominate', () => {
-    const d = decideRunsPerBoot({ ...shipped, endpoints: endpoints(2, { boots: 8, k: 5, sdBetween: 0.002, sdWithin: 0.06 }) });
+  it('keeps the cap where runs dominate and GOOD and BAD are close', () => {
+    const d = decideRunsPerBoot({ ...shipped, endpoints: endpoints(2, { boots: 8, k: 5, sdBetween: 0.002, sdWithin: 0.06, levels: [1000, 990] }) });
     expect(d.runsPerBoot).toBe(5);
+    expect(d.effect).toBe(0);
+    expect(d.reason).toMatch(/no GOOD→BAD shift shown yet, so variance per second decides/);
+  });
+
+  it("takes fewer runs than Cochran's optimum when a commit's test ends at its least boots with them (a shift many σ wide)", () => {
+    // runs dominate (k* ≈ 6) but GOOD and BAD are −10% apart, 3.5 run σ: two boots of 3 runs decide a commit as surely as two of 5
+    const d = decideRunsPerBoot({ ...shipped, endpoints: endpoints(2, { boots: 8, k: 5, sdBetween: 0.002, sdWithin: 0.06 }) });
+    expect(d.optimum).toBeGreaterThan(5);
+    expect(d.runsPerBoot).toBe(3);
+    expect(d.effect).toBeLessThan(-0.07);
+    // about the least 2 boots a round: the fewer runs cost more boots than they save seconds only below 3
+    expect(d.roundBoots).toBeGreaterThanOrEqual(2);
+    expect(d.roundBoots).toBeLessThan(2.5);
+    expect(d.reason).toMatch(/GOOD→BAD down by \d+\.\d% or more takes ~2\.\d boots a commit's test/);
+    // the demo range's shape (−38%, σ_b 0.15, σ_w 0.09, 2 s runs, ~2 s a boot): one run, where Cochran's k* is ~0.8 and its rounding may say 2
+    const demo = { ...shipped, runS: 2, bootOverheadS: 1.9 };
+    const ks = Array.from({ length: 100 }, (_, s) => decideRunsPerBoot({ ...demo, endpoints: endpoints(300 + s, { boots: 6, k: 5, sdBetween: 0.15, sdWithin: 0.09, levels: [1000, 620] }) }).runsPerBoot);
+    expect(ks.filter((k) => k === 1).length).toBeGreaterThanOrEqual(95);
+  });
+
+  it("needs evidence to take more runs than the model: the least measured spread of a boot's median is mostly noise at 6 + 6 boots", () => {
+    // boots dominate, no shift to lean on: Cochran's integer optimum is 1, and 6 + 6 boots seldom show otherwise
+    const ks = Array.from({ length: 200 }, (_, s) =>
+      decideRunsPerBoot({ ...shipped, runS: 2, bootOverheadS: 1.9, endpoints: endpoints(500 + s, { boots: 6, k: 5, sdBetween: 0.15, sdWithin: 0.06, levels: [1000, 1000] }) }),
+    );
+    const raised = ks.filter((d) => /rather than the model's/.test(d.reason)).length;
+    // one-sided 5%, Bonferroni over the j tried: a few in 200 by chance at most
+    expect(raised).toBeLessThanOrEqual(6);
+    expect(ks.filter((d) => d.runsPerBoot === 1).length).toBeGreaterThanOrEqual(150);
   });
 
   it('never asks for more runs than the profile', () => {
@@ -105,6 +134,53 @@ describe('decideRunsPerBoot', () => {
     const d = decideRunsPerBoot({ ...shipped, endpoints: e });
     expect(d.boots).toEqual([6, 6]);
     expect(JSON.stringify(d)).not.toMatch(/NaN/);
+  });
+});
+
+describe('chooseMoreRuns', () => {
+  it('takes the j shown better per second, the least measured among several, and says so', () => {
+    const rng = createRng(11);
+    // one run in five is 50% off its boot: the median of 3 outvotes it, of 5 too; 3 costs less
+    const wild = [1000, 900].map((base) =>
+      Array.from({ length: 10 }, (_, b) => {
+        const level = Math.log(base) + 0.05 * nextNormal(rng);
+        const runs = Array.from({ length: 5 }, () => Math.exp(level + 0.01 * nextNormal(rng)));
+        runs[b % 2 === 0 ? 0 : 3] = Math.exp(level + Math.log(1.5));
+        return { warmup: [Math.exp(level)], runs };
+      }),
+    );
+    const more = chooseMoreRuns(wild, { from: 1, cap: 5, warmupRuns: 1, bootCostS: 2, runS: 2 });
+    expect(more.runs).toBeGreaterThanOrEqual(3);
+    expect(more.p).toBeLessThan(0.05 / 4);
+    expect(more.tested).toBe(4);
+    // nothing above the cap to try
+    expect(chooseMoreRuns(wild, { from: 5, cap: 5, warmupRuns: 1, bootCostS: 2, runS: 2 })).toEqual({ runs: 5, p: null, tested: 0 });
+  });
+});
+
+describe('planRunsPerBoot', () => {
+  const input = (e: SampledBoot[][]) => ({ ...shipped, runS: 2, bootOverheadS: 1.9, endpoints: e });
+  it('decides at 3 + 3 boots when the shift is so wide that one run a boot ends every round at its least boots', () => {
+    const wide = endpoints(21, { boots: 3, k: 5, sdBetween: 0.05, sdWithin: 0.05, levels: [1000, 500] });
+    const d = planRunsPerBoot(0, 16, input(wide));
+    expect(d?.runsPerBoot).toBe(1);
+    expect(d?.boots).toEqual([3, 3]);
+    // fewer boots: not yet
+    expect(planRunsPerBoot(0, 16, input(wide.map((side) => side.slice(0, 2))))).toBeNull();
+  });
+
+  it('waits for 6 + 6 boots when the shift is small or the choice is not one run', () => {
+    const close = endpoints(22, { boots: 5, k: 5, sdBetween: 0.05, sdWithin: 0.05, levels: [1000, 980] });
+    expect(planRunsPerBoot(0, 16, input(close))).toBeNull();
+    expect(planRunsPerBoot(16, 16, input(close))).toBeNull();
+    const six = endpoints(22, { boots: 6, k: 5, sdBetween: 0.05, sdWithin: 0.05, levels: [1000, 980] });
+    expect(planRunsPerBoot(0, 16, input(six))?.boots).toEqual([6, 6]);
+  });
+
+  it('decides on whatever boots there are once the engine asks for another commit', () => {
+    const two = endpoints(23, { boots: 2, k: 5, sdBetween: 0.05, sdWithin: 0.05, levels: [1000, 980] });
+    expect(planRunsPerBoot(7, 16, input(two))?.boots).toEqual([2, 2]);
+    expect(planRunsPerBoot(0, 16, input(two))).toBeNull();
   });
 });
 

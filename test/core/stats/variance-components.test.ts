@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseRunsPerBoot, computeOptimalRunsPerBoot, estimateVarianceComponents } from '../../../src/core/stats/index.ts';
+import { chooseRunsPerBoot, chooseRunsPerBootForRounds, computeOptimalRunsPerBoot, estimateVarianceComponents, expectedRoundBoots } from '../../../src/core/stats/index.ts';
 import { createRng, nextNormal } from '../../../src/core/rng.ts';
 
 // Two commits, unbalanced: reference values worked by hand (and checked with a
@@ -113,5 +113,29 @@ describe("Cochran's optimum runs per boot", () => {
     [0.01, 0.01, 16, 5, 0, 1],
   ])('σ²_b %s, σ²_w %s, boot %s s, run %s s, cap %s → %s runs', (varBetween, varWithin, bootCostS, runCostS, cap, k) => {
     expect(chooseRunsPerBoot({ varBetween, varWithin, bootCostS, runCostS }, cap)).toBe(k);
+  });
+});
+
+describe('runs per boot for sequential rounds (Wald ASN, floored)', () => {
+  const costs = { varBetween: 0.15 ** 2, varWithin: 0.09 ** 2, bootCostS: 3.9, runCostS: 2 };
+  const round = { minBoots: 2, errorRate: 0.01 };
+  it("is Wald's average sample number (1 − 2α)·ln((1 − α)/α)·2σ²/δ², never below the round's least boots", () => {
+    const asn = 0.98 * Math.log(99) * 2 * 0.04 / 0.1 ** 2;
+    expect(expectedRoundBoots(0.04, { ...round, effect: 0.1 })).toBeCloseTo(asn, 12);
+    expect(expectedRoundBoots(0.04, { ...round, effect: 5 })).toBe(2);
+  });
+
+  it("is Cochran's choice when no shift is known or the floor never binds", () => {
+    const runsMatter = { ...costs, varBetween: 0.05 ** 2 };
+    const k = chooseRunsPerBoot(runsMatter, 5);
+    expect(k).toBe(3);
+    expect(chooseRunsPerBootForRounds(runsMatter, { ...round, effect: 0 }, 5)).toBe(k);
+    expect(chooseRunsPerBootForRounds(runsMatter, { ...round, effect: 0.01 }, 5)).toBe(k);
+  });
+
+  it('is one run when every k ends a round at its least boots', () => {
+    const runsDominate = { ...costs, varBetween: 0.001 ** 2 };
+    expect(chooseRunsPerBoot(runsDominate, 5)).toBe(5);
+    expect(chooseRunsPerBootForRounds(runsDominate, { ...round, effect: 2 }, 5)).toBe(1);
   });
 });
