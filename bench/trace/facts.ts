@@ -1,7 +1,7 @@
 // What a recorded trace says about the host before any method replays it:
 // the step, the variance components (two-stage sampling, Cochran ch. 10) and
 // what a boot costs beyond netperf.
-import { mean, median, variance } from '../../src/core/stats/descriptive.ts';
+import { mean, median, pooledVariance } from '../../src/core/stats/descriptive.ts';
 import type { Trace } from './trace.ts';
 
 export interface TraceFacts {
@@ -34,14 +34,8 @@ export function describeTrace(trace: Trace): TraceFacts {
   }
   const varWithin = df > 0 ? ss / df : 0;
   // between boot means of one commit, pooled over commits
-  let ssB = 0;
-  let dfB = 0;
-  for (const means of bootMeans) {
-    if (means.length < 2) continue;
-    ssB += variance(means) * (means.length - 1);
-    dfB += means.length - 1;
-  }
-  const varMeans = dfB > 0 ? ssB / dfB : 0;
+  const pooled = pooledVariance(bootMeans);
+  const varMeans = Number.isFinite(pooled) ? pooled : 0;
   const k = trace.run.runsPerBoot;
   const varBetween = Math.max(varMeans - varWithin / k, 1e-12);
   const levels = bootMeans.map((m) => (m.length > 0 ? median(m) : Number.NaN));

@@ -6,7 +6,7 @@
 // than a second spent on another boot. Pure: the app feeds it the logged
 // boots and records what it returns, so that a resumed or replayed session
 // measures alike.
-import { chooseRunsPerBootForRounds, computeOptimalRunsPerBoot, estimateVarianceComponents, expectedRoundBoots, fSurvival, mean, median, studentTQuantile, testPairedSpread, testWelch, variance } from '../stats/index.ts';
+import { chooseRunsPerBootForRounds, computeOptimalRunsPerBoot, estimateVarianceComponents, expectedRoundBoots, fSurvival, mean, median, pooledVariance, studentTQuantile, testPairedSpread, testWelch, variance } from '../stats/index.ts';
 
 /** Boots per endpoint after which the decision is taken (the first Mann–Whitney look of calibration by default). */
 export const DECIDE_AFTER_BOOTS = 6;
@@ -243,18 +243,6 @@ function judgedSequences(endpoints: readonly (readonly SampledBoot[])[], cap: nu
       .map((b) => [...b.warmup.slice(Math.min(warmupRuns, b.warmup.length)), ...b.runs])
       .filter((seq) => seq.length >= cap && seq.every((v) => v > 0)),
   );
-}
-
-// The variance within groups, pooled; infinite when no group has two values.
-function pooledVariance(groups: readonly (readonly number[])[]): number {
-  let ss = 0;
-  let df = 0;
-  for (const values of groups) {
-    if (values.length < 2) continue;
-    ss += variance(values) * (values.length - 1);
-    df += values.length - 1;
-  }
-  return df === 0 ? Number.POSITIVE_INFINITY : ss / df;
 }
 
 interface MoreRuns {

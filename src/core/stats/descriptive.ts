@@ -136,3 +136,17 @@ export function estimatePooledSpread(groups: readonly (readonly number[])[]): nu
   if (distances.length === 0) return Number.NaN;
   return PAIR_DISTANCE_TO_SIGMA * median(distances);
 }
+
+// The classic pooled variance of groups that may differ in location (one
+// group = one commit's boots): Σ (n_g − 1)·s²_g / Σ (n_g − 1). Infinite when
+// no group has two values.
+export function pooledVariance(groups: readonly (readonly number[])[]): number {
+  let ss = 0;
+  let df = 0;
+  for (const values of groups) {
+    if (values.length < 2) continue;
+    ss += variance(values) * (values.length - 1);
+    df += values.length - 1;
+  }
+  return df === 0 ? Number.POSITIVE_INFINITY : ss / df;
+}
