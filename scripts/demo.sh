@@ -7,11 +7,12 @@
 # Env: KBISECT_DEMO_DIR (default /var/cache/kbisect-fixtures/demo), DEMO_DELAY_US (50: about -40% TCP_STREAM here),
 #      DEMO_JOBS (1; 2 builds the next likely commit in the background while one is measured, which
 #      shifts TCG throughput on a host like this one: npm run bench:boot -- --beside-only),
-#      DEMO_PROFILE (profiles/demo-guest-tx.yaml), DEMO_REPORT (./kbisect-demo-report.html)
+#      DEMO_PROFILE (profiles/demo-guest-tx-adaptive.yaml: demo-guest-tx with runs per boot chosen from the boots;
+#      profiles/demo-guest-tx.yaml keeps 3 runs a boot), DEMO_REPORT (./kbisect-demo-report.html)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${KBISECT_DEMO_DIR:-/var/cache/kbisect-fixtures/demo}
-PROFILE=${DEMO_PROFILE:-profiles/demo-guest-tx.yaml}
+PROFILE=${DEMO_PROFILE:-profiles/demo-guest-tx-adaptive.yaml}
 REPORT=${DEMO_REPORT:-$PWD/kbisect-demo-report.html}
 say() { printf '\n== %s\n' "$*" >&2; }
 

@@ -31,6 +31,7 @@ import {
   type ProfileRef,
 } from '../core/profile/index.ts';
 import demoGuestTx from '../../profiles/demo-guest-tx.yaml?raw';
+import demoGuestTxAdaptive from '../../profiles/demo-guest-tx-adaptive.yaml?raw';
 import tcpRr from '../../profiles/tcp-rr.yaml?raw';
 import tcpStreamGuestToGuest from '../../profiles/tcp-stream-guest-to-guest.yaml?raw';
 import tcpStreamGuestToHost from '../../profiles/tcp-stream-guest-to-host.yaml?raw';
@@ -54,6 +55,7 @@ export const builtinProfiles: Readonly<Record<string, string>> = {
   'tcp-stream-guest-to-guest': tcpStreamGuestToGuest,
   'udp-rr-small': udpRrSmall,
   'demo-guest-tx': demoGuestTx,
+  'demo-guest-tx-adaptive': demoGuestTxAdaptive,
   'vlan-macs': vlanMacs,
   migration,
   hotplug,

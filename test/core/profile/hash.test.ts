@@ -29,6 +29,7 @@ const profilesDir = join(import.meta.dirname, '..', '..', '..', 'profiles');
 // pin only together with the profile, on purpose, and say so in the commit.
 const PINNED: Readonly<Record<string, string>> = {
   'demo-guest-tx': '568adfd95311b5c2e76096a5285f83db8a217d2c3503d45565b22f357286ff5e',
+  'demo-guest-tx-adaptive': '39bce716d53d4536b35937cea11ac7970209a05d74db2f4dd8e887d3a27d681f',
   'tcp-rr': 'd0ba89ad4aa5a0e405f02c12b6d54bd42881f757dece8aac70cbe48af3017209',
   'tcp-stream-guest-to-guest': 'd76a9a31f3b08a47ed0e2f676d16ca9fcd2bd5b724ca12a3f9afb3107c091c6d',
   'tcp-stream-guest-to-host': '011632a4ec996626df66ba9c0f86dc076af9f930f65a61049ac028424e2b1214',
