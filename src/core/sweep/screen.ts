@@ -70,13 +70,17 @@ export function screenSpikes(values: readonly number[], options: ScreenOptions):
         if (run.some((i) => flagged.has(i) || i >= n - options.protectTail)) continue;
         const before = kept.slice(Math.max(0, k - NEIGHBOURS), k);
         const after = kept.slice(k + length, k + length + NEIGHBOURS);
-        const references: number[] = [];
         // every side that has points counts, even one point: a run judged
         // against one side only is any step's edge (7 points at stride 4 lost
-        // their whole first level to that)
+        // their whole first level to that). So a run with no point left on
+        // one side may go only when it is the series' own first or last
+        // point alone: once the first point was set aside, the next three
+        // were judged against the far side alone and went too (a sweep lost
+        // its whole level before a −91% step, and with it the step).
+        if ((before.length === 0 || after.length === 0) && !(length === 1 && (run[0] === 0 || run[0] === n - 1))) continue;
+        const references: number[] = [];
         if (before.length > 0) references.push(median(before.map(valueAt)));
         if (after.length > 0) references.push(median(after.map(valueAt)));
-        if (references.length === 0) continue;
         const side = findRunSide(run.map(valueAt), references, limit);
         if (side === 0) continue;
         // Only a whole excursion goes: a neighbour out there with it means a longer one, left to the detector.

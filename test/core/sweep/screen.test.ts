@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, nextNormal } from '../../../src/core/rng.ts';
+import { detectChangePoints } from '../../../src/core/sweep/detect.ts';
 import { estimateNoiseSigma, screenSpikes } from '../../../src/core/sweep/screen.ts';
 
 const OPTIONS = { maxRun: 3, threshold: 5, protectTail: 2 };
@@ -50,6 +51,15 @@ describe('screening wild points', () => {
     // log throughputs of a real 7-point sweep at stride 4 (2026-11-30): a −53% step after the fourth point
     const values = [956, 1027, 1108, 1007, 391, 473, 602].map(Math.log);
     expect(screenSpikes(values, OPTIONS).excluded).toEqual([]);
+  });
+
+  it('never takes the rest of the first level for a run once its first point was set aside (edge runs cascaded)', () => {
+    // log throughputs of a real 7-point sweep at stride 4 (CI, 2026-12-01): GOOD read high, then a −91% step after the fourth point
+    const values = [945, 686, 665, 674, 62, 62, 61].map(Math.log);
+    const excluded = screenSpikes(values, OPTIONS).excluded;
+    expect(excluded.filter((i) => i > 0)).toEqual([]);
+    const detection = detectChangePoints(values);
+    expect(detection.changePoints.map((c) => [c.kind, c.index, c.direction])).toEqual([['accepted', 4, 'regression']]);
   });
 
   it('leaves a four-point excursion to the detector (longer than maxRun)', () => {
