@@ -276,8 +276,8 @@ export function chooseMoreRuns(
   const tries = o.cap - o.from;
   let best = { runs: o.from, p: null as number | null, score: Number.POSITIVE_INFINITY };
   let leastP: number | null = null;
+  const a = Math.sqrt(cost(o.from));
   for (let j = o.from + 1; j <= o.cap; j++) {
-    const a = Math.sqrt(cost(o.from));
     const b = Math.sqrt(cost(j));
     const test = testPairedSpread(sequences.map((group) => group.map((seq) => [a * summary(seq, o.from), b * summary(seq, j)] as const)));
     if (test === null) continue;

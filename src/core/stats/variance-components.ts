@@ -85,10 +85,13 @@ export function computeOptimalRunsPerBoot(c: { varWithin: number; varBetween: nu
 // The integer k in [1, maxK] with the least variance per second (the cost
 // curve is flat near k*, so rounding k* can miss the better neighbour).
 export function chooseRunsPerBoot(c: { varWithin: number; varBetween: number; bootCostS: number; runCostS: number }, maxK: number): number {
+  return leastCostK((k) => (c.varBetween + c.varWithin / k) * (c.bootCostS + k * c.runCostS), maxK);
+}
+
+// The k in [1, maxK] of least cost, from the top down: a tie keeps the larger k, which is the profile's own setting.
+function leastCostK(cost: (k: number) => number, maxK: number): number {
   const top = Math.max(1, Math.floor(maxK));
-  const cost = (k: number): number => (c.varBetween + c.varWithin / k) * (c.bootCostS + k * c.runCostS);
   let best = top;
-  // from the top down: a tie keeps the larger k, which is the profile's own setting
   for (let k = top - 1; k >= 1; k--) if (cost(k) < cost(best) * (1 - 1e-9)) best = k;
   return best;
 }
@@ -118,11 +121,7 @@ export function chooseRunsPerBootForRounds(
   maxK: number,
 ): number {
   if (!(round.effect > 0)) return chooseRunsPerBoot(c, maxK);
-  const top = Math.max(1, Math.floor(maxK));
-  const cost = (k: number): number => expectedRoundBoots(c.varBetween + c.varWithin / k, round) * (c.bootCostS + k * c.runCostS);
-  let best = top;
-  for (let k = top - 1; k >= 1; k--) if (cost(k) < cost(best) * (1 - 1e-9)) best = k;
-  return best;
+  return leastCostK((k) => expectedRoundBoots(c.varBetween + c.varWithin / k, round) * (c.bootCostS + k * c.runCostS), maxK);
 }
 
 // Boots of one commit's sequential test at per-boot log variance `varBoot` (see chooseRunsPerBootForRounds).
