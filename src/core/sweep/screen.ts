@@ -4,7 +4,9 @@
 // lies more than `threshold` σ from the median of the points just before
 // the run *and* from the median of those just after it, on the same side,
 // and its two neighbours do not: no single step explains such a run, since a
-// step leaves each point at one of the two levels around it. One point is Hampel's (1974) identifier with
+// step leaves each point at one of the two levels around it, unless the two
+// levels lie farther apart than the run from the nearer one (a step that
+// dwarfs the run; then the run is that level's wander). One point is Hampel's (1974) identifier with
 // the point left out of its own reference; runs of two or three catch a bad
 // week (clustered outliers). σ comes from successive differences, which
 // steps and spikes barely move.
@@ -52,6 +54,13 @@ function findRunSide(run: readonly number[], references: readonly number[], limi
   return side;
 }
 
+// True when the two reference levels lie farther apart than every point of the run lies from the nearer one.
+function isDwarfedByStep(run: readonly number[], references: readonly number[]): boolean {
+  const [a, b] = references as [number, number];
+  const gap = Math.abs(a - b);
+  return run.every((x) => Math.min(Math.abs(x - a), Math.abs(x - b)) < gap);
+}
+
 // Why a pure screen and not a robust test: the windows, the t-test and the
 // merge stay Otava's; only points that no step can explain are left out.
 export function screenSpikes(values: readonly number[], options: ScreenOptions): ScreenResult {
@@ -83,6 +92,11 @@ export function screenSpikes(values: readonly number[], options: ScreenOptions):
         if (after.length > 0) references.push(median(after.map(valueAt)));
         const side = findRunSide(run.map(valueAt), references, limit);
         if (side === 0) continue;
+        // Two levels farther apart than the run is from the nearer one: the
+        // run is that level's own wander beside a step that dwarfs it (a host
+        // a fifth faster for two points before a −93% step), not a wild
+        // point; setting it aside would starve the level, and the step with it.
+        if (references.length === 2 && isDwarfedByStep(run.map(valueAt), references)) continue;
         // Only a whole excursion goes: a neighbour out there with it means a longer one, left to the detector.
         const edges = [kept[k - 1], kept[k + length]].filter((i): i is number => i !== undefined);
         if (edges.some((i) => findRunSide([valueAt(i)], references, limit) === side)) continue;

@@ -62,6 +62,20 @@ describe('screening wild points', () => {
     expect(detection.changePoints.map((c) => [c.kind, c.index, c.direction])).toEqual([['accepted', 4, 'regression']]);
   });
 
+  it('never sets aside a run that sits nearer a neighbouring level than the two levels are to each other (drift beside a step)', () => {
+    // log throughputs of a real 7-point sweep at stride 4 (CI, 2026-12-01 08:00): the host sped up by a fifth for
+    // points 2 and 3 (its reference boots too: 811 825 827 809 1018 1072 994 802, not enough to adjust), then a −93% step
+    const values = [825, 851, 1063, 1041, 63, 63, 63].map(Math.log);
+    expect(screenSpikes(values, OPTIONS).excluded.filter((i) => i > 0)).toEqual([]);
+    const detection = detectChangePoints(values);
+    expect(detection.changePoints.map((c) => [c.kind, c.index, c.direction])).toEqual([['accepted', 4, 'regression']]);
+  });
+
+  it('still sets aside a ×0.6 run beside a step smaller than its excursion', () => {
+    const values = noise(5, 80).map((v, i) => v + (i >= 40 ? -0.1 : 0) + (i === 38 || i === 39 ? Math.log(0.6) : 0));
+    expect(screenSpikes(values, OPTIONS).excluded).toEqual([38, 39]);
+  });
+
   it('leaves a four-point excursion to the detector (longer than maxRun)', () => {
     const values = noise(4, 80).map((v, i) => v + (i >= 40 && i < 44 ? 0.5 : 0));
     expect(screenSpikes(values, OPTIONS).excluded).toEqual([]);
