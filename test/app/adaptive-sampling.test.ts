@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { exportLog, replayLog, resetBisection, startBisection } from '../../src/app/bisect.ts';
+import { exportLog, getStatus, replayLog, resetBisection, startBisection, toJsonResult } from '../../src/app/bisect.ts';
 import { createSamplingPlanner } from '../../src/app/bisect/adaptive-sampling.ts';
 import { openEventLog, recordEvent, type EventLog } from '../../src/app/bisect/record.ts';
 import { loadProfile } from '../../src/app/profiles.ts';
@@ -96,6 +96,11 @@ describe('createSamplingPlanner', () => {
     expect(sampling[0]).toMatchObject({ afterEvents: 6, decision: { runsPerBoot: 1, boots: [3, 3], roundBoots: 2 } });
     expect(sampling[0]?.decision.effect).toBeLessThan(Math.log(0.6));
     expect(notes.join('\n')).toMatch(/GOOD→BAD down by \d+\.\d% or more ends a commit's test at its least 2 boots whatever the runs/);
+    // the report (text, HTML, --json) says what measured the boots after it, as the log does
+    const status = await getStatus(r.repo);
+    const shown = { runsPerBoot: 1, warmupRuns: 0, endpointBoots: [3, 3], reason: sampling[0]?.decision.reason };
+    expect(status.report.sampling).toEqual(shown);
+    expect(toJsonResult(status.session, status.result, status.report).sampling).toEqual(shown);
   });
 
   it('decides at the first commit other than GOOD and BAD even before 6 boots each', async () => {

@@ -70,8 +70,8 @@ function renderReports(session: BisectSession, result: BisectResult, report: Rep
   };
 }
 
-function statusOf(session: BisectSession, state: BisectState, events: readonly LoggedEvent[], generatedAt: string, warnings: string[]): StatusReport {
-  return { session, result: summarize(state), report: buildReportInput(session, state, events, generatedAt), next: nextActions(state), warnings };
+function statusOf(session: BisectSession, state: BisectState, events: readonly LoggedEvent[], sampling: readonly LoggedSampling[], generatedAt: string, warnings: string[]): StatusReport {
+  return { session, result: summarize(state), report: buildReportInput(session, state, events, generatedAt, sampling), next: nextActions(state), warnings };
 }
 
 export interface PreparedBundle {
@@ -85,7 +85,7 @@ export async function prepareEvidenceBundle(repo: string, now: Date = new Date()
   const log = await openEventLog(await sessionPaths(repo));
   const { eventsFile: _local, ...session } = log.session;
   const createdAt = now.toISOString();
-  const status = statusOf(log.session, log.state, log.events, createdAt, log.warnings);
+  const status = statusOf(log.session, log.state, log.events, log.sampling, createdAt, log.warnings);
   const measured = listMeasured(log.events);
   const facts = await findHostFacts(defaultResultsPath(), new Set(measured.hosts.map((h) => h.id)));
   const hosts: HostRecord[] = measured.hosts.map((h) => ({ ...h, facts: facts.get(h.id) ?? null }));
@@ -194,7 +194,7 @@ export interface BundleReport extends StatusReport {
 export async function reportFromBundle(file: string): Promise<BundleReport> {
   const b = await openBundle(file);
   const state = replayEvents(b.session, b.events, file);
-  const status = statusOf(b.session, state, b.events, b.manifest.createdAt, []);
+  const status = statusOf(b.session, state, b.events, b.sampling, b.manifest.createdAt, []);
   const carried = b.texts.reports;
   const again = renderReports(b.session, status.result, status.report);
   const replayed = verdictOf(status.result);

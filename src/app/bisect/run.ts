@@ -9,7 +9,7 @@ import type { BisectResult, BisectState } from '../../core/bisect/types.ts';
 import type { ReportInput } from '../../core/report/types.ts';
 import type { BisectSession, MeasuredSession } from '../../core/session.ts';
 import { acquireLock } from '../../adapters/lock.ts';
-import { sessionPaths, sessionPathsIn, writeSession } from '../../adapters/session-store.ts';
+import { readEvents, sessionPaths, sessionPathsIn, writeSession } from '../../adapters/session-store.ts';
 import { writeFileAtomic } from '../../adapters/store.ts';
 import type { ExecutorKind } from '../../core/host-config.ts';
 import { chooseExecutor, createMeasuringStage, measurementHosts, summarizeExecutor, type Executor, type SlurmExecutorSummary } from '../executor.ts';
@@ -159,7 +159,9 @@ export async function runBisection(opts: RunOptions): Promise<RunOutcome> {
       stage.dispose?.();
     }
     const result = summarize(log.state);
-    const report = buildReportInput(measured, log.state, log.events, new Date().toISOString());
+    // the sampling decision may have been appended during this run (adaptive-sampling.ts): the log says what measured
+    const { sampling } = await readEvents(paths, measured);
+    const report = buildReportInput(measured, log.state, log.events, new Date().toISOString(), sampling);
     await writeFileAtomic(paths.report, `${JSON.stringify(toJsonResult(session, result, report), null, 2)}\n`);
     const summary = await summarizeExecutor(executor, paths.dir);
     return { session: measured, result, report, resumedEvents: resumed, ...(summary === undefined ? {} : { executor: summary }) };

@@ -22,9 +22,9 @@ export interface StatusReport {
 
 // Where the bisection stands: the engine's summary and what it wants next.
 export async function getStatus(repo: string): Promise<StatusReport> {
-  const { session, state, events, warnings } = await openEventLog(await sessionPaths(repo));
+  const { session, state, events, sampling, warnings } = await openEventLog(await sessionPaths(repo));
   const pending = session.mode === 'pending' ? ['no measurement chosen yet: kbisect run --cmd SCRIPT, or kbisect run --profile NAME'] : [];
-  return { session, result: summarize(state), report: buildReportInput(session, state, events, new Date().toISOString()), next: nextActions(state), warnings: [...warnings, ...pending] };
+  return { session, result: summarize(state), report: buildReportInput(session, state, events, new Date().toISOString(), sampling), next: nextActions(state), warnings: [...warnings, ...pending] };
 }
 
 // The remaining candidates with their posterior (for `visualize`).

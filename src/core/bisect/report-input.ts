@@ -1,8 +1,8 @@
 // A bisection's report and its JSON, assembled from the session, the engine's
 // final state and the log: pure, so that status, run and replay say the same.
-import type { BisectSession, LoggedEvent } from '../session.ts';
+import type { BisectSession, LoggedEvent, LoggedSampling } from '../session.ts';
 import { configOf, judgedTestOf } from '../session-settings.ts';
-import type { ReportInput } from '../report/types.ts';
+import type { ReportInput, ReportSampling } from '../report/types.ts';
 import { LEGACY_RULES, type BisectConfig } from './config.ts';
 import { viewVerifyHost } from './hosts.ts';
 import { apply, createBisection } from './index.ts';
@@ -64,8 +64,13 @@ function metricName(session: BisectSession): string {
   }
 }
 
+// The logged decision that measured the boots after it (the first one counts, as when measuring).
+function samplingOf({ decision: d }: LoggedSampling): ReportSampling {
+  return { runsPerBoot: d.runsPerBoot, warmupRuns: d.warmupRuns, endpointBoots: d.boots, reason: d.reason };
+}
+
 // The report's ingredients: commits, boots per commit, posterior after each step.
-export function buildReportInput(session: BisectSession, finalState: BisectState, events: readonly LoggedEvent[], now: string): ReportInput {
+export function buildReportInput(session: BisectSession, finalState: BisectState, events: readonly LoggedEvent[], now: string, sampling: readonly LoggedSampling[] = []): ReportInput {
   let state = createBisection(engineInput(session));
   const posteriorHistory: number[][] = [];
   const bootsByCommit: Record<string, number[]> = {};
@@ -95,6 +100,7 @@ export function buildReportInput(session: BisectSession, finalState: BisectState
     posteriorHistory,
     wallMs: firstAt && lastAt ? Date.parse(lastAt) - Date.parse(firstAt) : null,
     generatedAt: now,
+    ...(sampling[0] === undefined ? {} : { sampling: samplingOf(sampling[0]) }),
   };
 }
 
@@ -123,6 +129,7 @@ export function toJsonResult(session: BisectSession, result: BisectResult, repor
     host: report.host,
     terms: session.terms,
     wallMs: report.wallMs,
+    sampling: report.sampling ?? null,
     seed: result.seed,
     ...(result.hosts === undefined ? {} : { hosts: result.hosts }),
   };

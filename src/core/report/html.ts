@@ -5,7 +5,7 @@
 import { median } from '../stats/descriptive.ts';
 import { formatChangeLine, formatNumber, formatPercent } from './text.ts';
 import type { ReportInput } from './types.ts';
-import { describeHost, wordsFor } from './wording.ts';
+import { describeHost, describeSampling, wordsFor } from './wording.ts';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -201,7 +201,7 @@ ${stepRows}
 <tr><th>metric</th><td>${escapeHtml(input.metric.name)} [${escapeHtml(input.metric.unit)}], ${input.metric.higherIsBetter ? 'higher' : 'lower'} is better</td></tr>
 <tr><th>host fingerprint</th><td class="mono">${escapeHtml(host.fingerprint)}</td></tr>
 <tr><th>accelerator</th><td>${accelText}</td></tr>
-<tr><th>seed</th><td>${result.seed}</td></tr>
+${input.sampling === undefined ? '' : `<tr><th>runs per boot</th><td>${escapeHtml(describeSampling(input.sampling))}</td></tr>\n`}<tr><th>seed</th><td>${result.seed}</td></tr>
 <tr><th>generated</th><td>${escapeHtml(input.generatedAt)} by kbisect</td></tr>
 </table>
 </main></body></html>

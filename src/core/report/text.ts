@@ -2,7 +2,7 @@
 import { median, medianAbsoluteDeviation } from '../stats/descriptive.ts';
 import type { ChangeEstimate } from '../bisect/types.ts';
 import type { CommitInfo, ReportInput } from './types.ts';
-import { describeHost, wordsFor } from './wording.ts';
+import { describeHost, describeSampling, wordsFor } from './wording.ts';
 
 // Robust relative spread of boot summaries, as a percent (1.4826·MAD/median).
 export function computeSpreadPercent(values: readonly number[]): number | null {
@@ -61,6 +61,7 @@ export function formatReportText(input: ReportInput): string {
   lines.push(`  ${input.profile.hash ? `profile ${input.profile.name} (${input.profile.hash.slice(0, 12)})` : input.profile.name}, metric ${input.metric.name} [${input.metric.unit}], ${input.metric.higherIsBetter ? 'higher' : 'lower'} is better`);
   if (input.profile.sourceUrl !== undefined) lines.push(`  profile source ${input.profile.sourceUrl} at commit ${input.profile.sourceCommit ?? 'unknown'}`);
   lines.push(`  host ${host.fingerprint}, accelerator ${host.accel}${host.accelNote ? ` (${host.accelNote})` : ''}`);
+  if (input.sampling !== undefined) lines.push(`  ${describeSampling(input.sampling)}`);
   if (good && bad) {
     lines.push(`  GOOD ${commitLine(good, good.sha)}`);
     lines.push(`  BAD  ${commitLine(bad, bad.sha)}`);

@@ -9,6 +9,14 @@ export interface CommitInfo {
   readonly date: string;
 }
 
+export interface ReportSampling {
+  readonly runsPerBoot: number;
+  readonly warmupRuns: number;
+  // GOOD and BAD boots the decision was taken on
+  readonly endpointBoots: readonly [number, number];
+  readonly reason: string;
+}
+
 export interface ReportInput {
   readonly repo: string;
   // 'command': a user's script measured checkouts (samples, not boots); absent means 'kernel'
@@ -26,5 +34,7 @@ export interface ReportInput {
   // posterior over candidates commits[1..] after each step
   readonly posteriorHistory: readonly (readonly number[])[];
   readonly wallMs: number | null;
+  // sampling.adaptive: the runs per boot decided from the endpoint boots, for the boots after it (absent: the profile's fixed runs)
+  readonly sampling?: ReportSampling;
   readonly generatedAt: string;
 }

@@ -1,7 +1,7 @@
 // The words and host facts both renderers use, so that the text and the HTML
 // report never disagree: kernel mode boots builds, command mode runs a user's
 // script on checkouts.
-import type { ReportInput } from './types.ts';
+import type { ReportInput, ReportSampling } from './types.ts';
 
 export interface ReportWords {
   // one measurement of a commit: a guest boot, or one run of the user's command
@@ -18,6 +18,12 @@ const words: Record<NonNullable<ReportInput['mode']>, ReportWords> = {
 };
 
 // Kernel mode unless the input says otherwise (reports written before `mode` existed).
+// sampling.adaptive in one line; the reason comes from a log that may be another machine's, so no control characters reach a terminal.
+export function describeSampling(s: ReportSampling): string {
+  const runs = `${s.runsPerBoot} run${s.runsPerBoot === 1 ? '' : 's'} a boot${s.warmupRuns > 0 ? ` after ${s.warmupRuns} warm-up` : ''}`;
+  return `sampling.adaptive: ${runs} once ${s.endpointBoots[0]} GOOD + ${s.endpointBoots[1]} BAD boots were in: ${s.reason.replace(/[\x00-\x1f\x7f]+/g, ' ')}`;
+}
+
 export function wordsFor(input: Pick<ReportInput, 'mode'>): ReportWords {
   return words[input.mode ?? 'kernel'];
 }

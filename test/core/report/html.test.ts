@@ -159,6 +159,14 @@ describe('renderReportHtml: host, accelerator and mode', () => {
     expect(html).toContain('<th>verdict</th><th>boots</th>');
   });
 
+  it('says what sampling.adaptive decided, escaped, in the setup table; nothing for a fixed profile', () => {
+    const sampling = { ...{ runsPerBoot: 1, warmupRuns: 0, endpointBoots: [3, 3] as const, reason: 'GOOD→BAD down by 34.0% or more ends a commit\'s test at its least 2 boots whatever the runs, so a run more buys nothing' }, reason: HOSTILE_SUBJECT };
+    const html = renderReportHtml({ ...fixtures.culprit, sampling });
+    expect(html).toContain('<tr><th>runs per boot</th><td>sampling.adaptive: 1 run a boot once 3 GOOD + 3 BAD boots were in: &lt;script&gt;');
+    expect(html).not.toContain(HOSTILE_SUBJECT);
+    expect(renderReportHtml(fixtures.culprit)).not.toContain('runs per boot');
+  });
+
   it('counts the reference boots among the boots, as the text report does', () => {
     const input = fixtures.culprit;
     expect(renderReportHtml({ ...input, result: { ...input.result, referenceBoots: 7 } })).toContain('<div>boots<b>31</b><span class="muted">7 reference</span></div>');

@@ -81,6 +81,18 @@ describe('formatReportText in command mode', () => {
     expect(formatReportText({ ...input, result: { ...input.result, referenceBoots: 0 } })).toContain('total: 5 builds, 31 boots, wall 42.0 min');
   });
 
+  it('says what sampling.adaptive decided and why, under the host line, and nothing for a fixed profile', () => {
+    const sampling = { runsPerBoot: 1, warmupRuns: 0, endpointBoots: [3, 3] as const, reason: 'GOOD→BAD down by 34.0% or more ends a commit\'s test at its least 2 boots whatever the runs, so a run more buys nothing' };
+    const text = formatReportText({ ...fixtures.culprit, sampling });
+    expect(text).toContain(`${HOST_LINE}\n  sampling.adaptive: 1 run a boot once 3 GOOD + 3 BAD boots were in: GOOD→BAD down by 34.0%`);
+    expect(formatReportText({ ...fixtures.culprit, sampling: { ...sampling, runsPerBoot: 3, warmupRuns: 1 } })).toContain('sampling.adaptive: 3 runs a boot after 1 warm-up once');
+    expect(formatReportText(fixtures.culprit)).not.toContain('sampling');
+    // the reason is read from a log that may be another machine's: no terminal escapes or line breaks get through
+    const hostile = formatReportText({ ...fixtures.culprit, sampling: { ...sampling, reason: 'a\u001b[2J\nb\rc' } });
+    expect(hostile).toContain('were in: a [2J b c');
+    expect(hostile).not.toMatch(/\u001b/);
+  });
+
   it('is kernel mode when the input does not say (reports from before `mode`)', () => {
     const { mode: _mode, ...legacy } = makeCommandMode(fixtures.culprit);
     expect(formatReportText(legacy)).toContain('total: 5 builds, 31 boots');
