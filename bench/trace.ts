@@ -31,7 +31,7 @@ import { runPinpointStyle } from './sim/pinpoint-style.ts';
 import { aggregate, type BenchRow, type MethodName } from './sim/report.ts';
 import type { MethodOutcome } from './sim/outcome.ts';
 import { createAdaptiveHost, createFixedHost } from './trace/adaptive.ts';
-import { DECIDE_AFTER_BOOTS, EARLY_DECIDE_BOOTS } from '../src/core/measure/runs-per-boot.ts';
+import { DECIDE_AFTER_BOOTS, EARLY_DECIDE_BOOTS, probeRunsPerBoot } from '../src/core/measure/runs-per-boot.ts';
 import { TraceExhausted, type ExhaustedPolicy } from './trace/host.ts';
 import type { RunsPerBootDecision } from '../src/core/measure/runs-per-boot.ts';
 import { describeTrace, type TraceFacts } from './trace/facts.ts';
@@ -215,7 +215,7 @@ function main(): void {
           ? 'ran out = replays that wanted more boots of a commit than were recorded, ended without a verdict and left out of the other columns;'
           : 'redrawn = draws that re-used a boot already drawn (--redraw);'),
       `wall s = Σ over boots drawn of (${facts.overheadS.toFixed(1)} s overhead [the trace's median boot time less its netperf time] + (warm-up + runs) × ${trace.run.seconds} s [the trace's run length]), builds not included; ÷wall = the fixed ${trace.run.runsPerBoot}-run row's wall ÷ this row's.`,
-      `auto = sampling.adaptive: the profile's ${trace.run.warmupRuns} warm-up + ${trace.run.runsPerBoot} runs until each endpoint has ${DECIDE_AFTER_BOOTS} boots (${EARLY_DECIDE_BOOTS} when the shift already leaves one run a boot no worse; or calibration ends), then the decided runs and warm-up.`,
+      `auto = sampling.adaptive: the profile's ${trace.run.warmupRuns} warm-up + ${probeRunsPerBoot(trace.run.runsPerBoot)} of its ${trace.run.runsPerBoot} runs until each endpoint has ${DECIDE_AFTER_BOOTS} boots (${EARLY_DECIDE_BOOTS} when the shift already leaves one run a boot no worse; or calibration ends), then the decided runs and warm-up.`,
       '',
       formatRows(rows, full),
       ...ranOutLine(rows),

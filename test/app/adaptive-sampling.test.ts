@@ -39,11 +39,11 @@ const kernelSession = (log: EventLog): Extract<MeasuredSession, { mode: 'kernel'
   return log.session;
 };
 
-// One logged boot of `sha`: level with σ_between, five runs and a warm-up with σ_within.
+// One logged boot of `sha`: level with σ_between, three runs (the probe's, of the profile's five) and a warm-up with σ_within.
 async function logBoot(log: EventLog, sha: string, rng: Rng, base: number, sdBetween: number, sdWithin: number): Promise<void> {
   const level = Math.log(base) + sdBetween * nextNormal(rng);
   const run = (): number => Math.exp(level + sdWithin * nextNormal(rng));
-  const runs = Array.from({ length: 5 }, run);
+  const runs = Array.from({ length: 3 }, run);
   const test = kernelSession(log).test;
   await recordEvent(log, { kind: 'boot', commit: sha, runs }, { source: 'boot', imageHash: 'img', bootIndex: 0, host: 'h', accel: 'tcg', tests: [{ test: test.name, metric: test.metric, unit: 'Mbit/s', runs, warmup: [run()] }] });
 }
@@ -60,15 +60,15 @@ async function logEndpointBoots(log: EventLog, n: number, seed: number, sdBetwee
 const samplingLines = (text: string): unknown[] => text.split('\n').filter((l) => l.includes('"kind":"sampling"')).map((l) => JSON.parse(l) as unknown);
 
 describe('createSamplingPlanner', () => {
-  it('measures with the profile until the endpoints have 6 boots each, then logs one decision and keeps to it', async () => {
+  it('measures with the profile\'s warm-up and 3 of its 5 runs until the endpoints have 6 boots each, then logs one decision and keeps to it', async () => {
     const paths = await sessionPaths(r.repo);
     const log = await openEventLog(paths);
     const notes: string[] = [];
     const planner = createSamplingPlanner(kernelSession(log), profile, paths, (t) => notes.push(t));
-    expect(await planner.samplingFor(r.shas[3] as string)).toMatchObject({ runsPerBoot: 5, warmupRuns: 1 });
+    expect(await planner.samplingFor(r.shas[3] as string)).toMatchObject({ runsPerBoot: 3, warmupRuns: 1 });
     // GOOD and BAD 1% apart: no shift to plan the rounds for before 6 boots a side
     await logEndpointBoots(log, 5, 1, 0.08, 0.01, 990);
-    expect((await planner.samplingFor(r.shas[0] as string)).runsPerBoot).toBe(5);
+    expect((await planner.samplingFor(r.shas[0] as string)).runsPerBoot).toBe(3);
     expect((await readEvents(paths, log.session)).sampling).toEqual([]);
     await logEndpointBoots(log, 1, 2, 0.08, 0.01, 990);
     const decided = await planner.samplingFor(r.shas[0] as string);
@@ -89,7 +89,7 @@ describe('createSamplingPlanner', () => {
     const notes: string[] = [];
     const planner = createSamplingPlanner(kernelSession(log), profile, paths, (t) => notes.push(t));
     await logEndpointBoots(log, 2, 11, 0.03, 0.01, 500);
-    expect((await planner.samplingFor(r.shas[0] as string)).runsPerBoot).toBe(5);
+    expect((await planner.samplingFor(r.shas[0] as string)).runsPerBoot).toBe(3);
     await logEndpointBoots(log, 1, 12, 0.03, 0.01, 500);
     expect((await planner.samplingFor(r.shas[0] as string)).runsPerBoot).toBe(1);
     const { sampling } = await readEvents(paths, log.session);
@@ -98,7 +98,7 @@ describe('createSamplingPlanner', () => {
     expect(notes.join('\n')).toMatch(/GOOD→BAD down by \d+\.\d% or more ends a commit's test at its least 2 boots whatever the runs/);
     // the report (text, HTML, --json) says what measured the boots after it, as the log does
     const status = await getStatus(r.repo);
-    const shown = { runsPerBoot: 1, warmupRuns: 0, endpointBoots: [3, 3], reason: sampling[0]?.decision.reason };
+    const shown = { runsPerBoot: 1, warmupRuns: sampling[0]?.decision.warmupRuns, endpointBoots: [3, 3], reason: sampling[0]?.decision.reason };
     expect(status.report.sampling).toEqual(shown);
     expect(toJsonResult(status.session, status.result, status.report).sampling).toEqual(shown);
   });

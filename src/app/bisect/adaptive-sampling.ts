@@ -1,12 +1,12 @@
 // sampling.adaptive in a kernel bisection: how many netperf runs (and warm-up
-// runs) the next boots take. The profile's own numbers until the endpoints
-// have enough boots (core/measure/runs-per-boot.ts says when and what); then
+// runs) the next boots take. The profile's warm-up and at most three runs
+// (probeRunsPerBoot) until the endpoints have enough boots (core/measure/runs-per-boot.ts says when and what); then
 // the decision is appended to the session log as its own record, once, and
 // every later boot, of this run or of a resumed or replayed one, is measured
 // with what the log says rather than with a decision taken again on other
 // boots.
 import { UserError } from '../../core/errors.ts';
-import { estimateBootOverheadS, planRunsPerBoot, type SampledBoot } from '../../core/measure/runs-per-boot.ts';
+import { estimateBootOverheadS, planRunsPerBoot, probeRunsPerBoot, type SampledBoot } from '../../core/measure/runs-per-boot.ts';
 import type { Profile, ProfileSampling } from '../../core/profile/index.ts';
 import { configOf } from '../../core/session-settings.ts';
 import { loggedSamplingSchema, type LoggedEvent, type LoggedSampling, type MeasuredSession } from '../../core/session.ts';
@@ -68,7 +68,9 @@ export function createSamplingPlanner(session: KernelSession, profile: Profile, 
       const endpoints: [SampledBoot[], SampledBoot[]] = [sampledBoots(events, good, session.test.name), sampledBoots(events, bad, session.test.name)];
       const index = session.commits.findIndex((c) => c.sha === sha);
       const runS = profile.tests.reduce((sum, t) => sum + t.durationS, 0);
-      const netperfS = (profile.sampling.warmupRuns + profile.sampling.runsPerBoot) * runS;
+      // until the decision, boots take the profile's warm-up and at most PROBE_RUNS runs
+      const probe = { runsPerBoot: probeRunsPerBoot(profile.sampling.runsPerBoot), warmupRuns: profile.sampling.warmupRuns };
+      const netperfS = (probe.warmupRuns + probe.runsPerBoot) * runS;
       const boots = events.filter((e) => e.event.kind === 'boot').map((e) => ({ commit: e.event.commit, atMs: Date.parse(e.at) }));
       const decision = planRunsPerBoot(index, last, {
         endpoints,
@@ -79,7 +81,7 @@ export function createSamplingPlanner(session: KernelSession, profile: Profile, 
         minEffect: profile.minEffect,
         rounds: { minBoots: config.minBootsPerCommit, errorRate: config.verdictErrorRate },
       });
-      if (decision === null) return fixedSampling(profile.sampling);
+      if (decision === null) return fixedSampling(profile.sampling, probe);
       // through the schema: what is appended is exactly what a reader accepts
       const record = loggedSamplingSchema.parse({ kind: 'sampling', at: new Date().toISOString(), afterEvents: events.length, decision });
       const torn = await appendEvent(paths, session, record);

@@ -12,6 +12,8 @@ import { chooseRunsPerBootForRounds, computeOptimalRunsPerBoot, estimateVariance
 export const DECIDE_AFTER_BOOTS = 6;
 /** Boots per endpoint from which a large effect decides at once (the first t-test look of calibration by default; see planRunsPerBoot). */
 export const EARLY_DECIDE_BOOTS = 3;
+/** Runs a boot takes before the decision, when the profile allows that many (see probeRunsPerBoot). */
+export const PROBE_RUNS = 3;
 /** Two-sided confidence of the interval whose end nearer 0 is the GOOD→BAD shift the rounds are planned for (a one-sided 90% lower bound). */
 const EFFECT_CONFIDENCE = 0.8;
 /** Boot overhead assumed when the log cannot show it: bench:trace's TCG host took 10.9 s a boot beyond netperf. */
@@ -29,7 +31,7 @@ export interface SampledBoot {
 }
 
 export interface RunsPerBootInput {
-  /** GOOD's boots and BAD's boots, each measured with the profile's own sampling. */
+  /** GOOD's boots and BAD's boots, each measured with the profile's warm-up and probeRunsPerBoot runs (or more). */
   readonly endpoints: readonly (readonly SampledBoot[])[];
   readonly runsPerBoot: number;
   readonly warmupRuns: number;
@@ -96,6 +98,18 @@ export interface RunsPerBootDecision {
 // BAD's boots are interleaved, so both sides switch to the new setting at
 // about the same boot and their comparison stays like for like. Pure: a
 // resumed or replayed session that reaches the same boots decides alike.
+// Runs per boot before the decision: the profile's, but no more than
+// PROBE_RUNS. Three runs are the fewest that split a boot's variance from
+// the run-to-run part (two degrees of freedom a boot), whose median outvotes
+// one wild run, and that let chooseMoreRuns compare the median of 1, 2 and
+// 3 runs on the same boots. The runs above them bought the decision little
+// and cost the most: on bench:trace's recorded demo range the endpoint boots
+// before the decision took the profile's 5 runs for a decision of 1 (auto
+// 1.79× less wall than fixed 5 runs; with 3 before it, 2.07×, same verdicts).
+export function probeRunsPerBoot(runsPerBoot: number): number {
+  return Math.min(runsPerBoot, PROBE_RUNS);
+}
+
 export function planRunsPerBoot(commitIndex: number, lastIndex: number, input: RunsPerBootInput): RunsPerBootDecision | null {
   const boots = input.endpoints.map((b) => b.length);
   const fewest = Math.min(boots[0] ?? 0, boots[1] ?? 0);
@@ -172,14 +186,16 @@ export function decideRunsPerBoot(input: RunsPerBootInput): RunsPerBootDecision 
   const warmupRuns = warmup !== null && !warmup.needed ? 0 : input.warmupRuns;
   const costs = { varWithin, varBetween, bootCostS: input.bootOverheadS + warmupRuns * input.runS, runCostS: input.runS };
   const optimum = computeOptimalRunsPerBoot(costs);
-  const summarySd = measureSummarySpread(input.endpoints, input.runsPerBoot, warmupRuns);
+  // the runs every endpoint boot has (probeRunsPerBoot, or a profile's full runs in logs from before it): no test beyond them
+  const measuredRuns = Math.min(input.runsPerBoot, ...input.endpoints.flat().filter(positive).map((b) => b.runs.length));
+  const summarySd = measureSummarySpread(input.endpoints, measuredRuns, warmupRuns);
   const effect = planningEffect(logs);
   const round = { effect: Math.abs(effect), ...input.rounds };
   const modelRuns = chooseRunsPerBootForRounds(costs, round, input.runsPerBoot);
   // a round the boots' own spread at the model's k also ends at its least boots: no k costs less, nothing to test
   const measured = summarySd[modelRuns - 1];
   const atFloor = round.effect > 0 && measured !== undefined && expectedRoundBoots(measured * measured, round) <= round.minBoots;
-  const more = atFloor ? { runs: modelRuns, p: null, tested: 0 } : chooseMoreRuns(input.endpoints, { from: modelRuns, cap: input.runsPerBoot, warmupRuns, bootCostS: costs.bootCostS, runS: input.runS });
+  const more = atFloor ? { runs: modelRuns, p: null, tested: 0 } : chooseMoreRuns(input.endpoints, { from: modelRuns, cap: measuredRuns, warmupRuns, bootCostS: costs.bootCostS, runS: input.runS });
   const runsPerBoot = more.runs;
   const roundBoots = round.effect > 0 ? expectedRoundBoots(varBetween + varWithin / runsPerBoot, round) : null;
   const sdW = Math.sqrt(varWithin);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkWarmup, chooseMoreRuns, decideRunsPerBoot, measureSummarySpread, planRunsPerBoot, DEFAULT_BOOT_OVERHEAD_S, estimateBootOverheadS, type SampledBoot } from '../../../src/core/measure/runs-per-boot.ts';
+import { checkWarmup, chooseMoreRuns, decideRunsPerBoot, measureSummarySpread, planRunsPerBoot, probeRunsPerBoot, DEFAULT_BOOT_OVERHEAD_S, estimateBootOverheadS, type SampledBoot } from '../../../src/core/measure/runs-per-boot.ts';
 import { createRng, nextNormal } from '../../../src/core/rng.ts';
 
 // Endpoint boots on log scale: level per endpoint, σ between boots, σ within, first-run offset.
@@ -47,6 +47,29 @@ describe('decideRunsPerBoot', () => {
     expect(d.runsPerBoot).toBeGreaterThanOrEqual(3);
     // the median of one run carries the wild run whole; of three, it is outvoted
     expect(d.summarySd[0]).toBeGreaterThan(2 * (d.summarySd[2] ?? 0));
+  });
+
+  it('decides on the probe\'s 3 runs a boot as on the profile\'s 5: the wild run still keeps 3, runs that dominate still take the cap', () => {
+    expect([1, 2, 3, 5, 9].map(probeRunsPerBoot)).toEqual([1, 2, 3, 3, 3]);
+    const rng = createRng(19);
+    const wild = [1000, 900].map((base) =>
+      Array.from({ length: 12 }, () => {
+        const level = Math.log(base) + 0.08 * nextNormal(rng);
+        const run = (i: number): number => Math.exp(level + 0.01 * nextNormal(rng) + (i === 0 ? Math.log(1.5) : 0));
+        const runs = Array.from({ length: 3 }, (_, i) => run(i));
+        if (nextNormal(rng) > 0) runs.reverse();
+        return { warmup: [run(1)], runs };
+      }),
+    );
+    const d = decideRunsPerBoot({ ...shipped, endpoints: wild });
+    expect(d.summarySd).toHaveLength(3);
+    expect(d.runsPerBoot).toBeGreaterThanOrEqual(3);
+    expect(d.summarySd[0]).toBeGreaterThan(2 * (d.summarySd[2] ?? 0));
+    expect(d.reason).toMatch(/SD of a boot's median of 1\.\.3 runs/);
+    // the model reaches past what was measured: Cochran's k from the components, capped by the profile
+    const runsDominate = decideRunsPerBoot({ ...shipped, endpoints: endpoints(2, { boots: 8, k: 3, sdBetween: 0.002, sdWithin: 0.06, levels: [1000, 990] }) });
+    expect(runsDominate.summarySd).toHaveLength(3);
+    expect(runsDominate.runsPerBoot).toBe(5);
   });
 
   it('keeps the cap where runs dominate and GOOD and BAD are close', () => {
