@@ -205,6 +205,19 @@ describe('sums are not signatures: the statistics are re-run', () => {
     }
   }, 60_000);
 
+  it('a bundle written before a report field existed (no `sampling`): the carried report, with no note of figures that differ', async () => {
+    const older = repackSigned((ms) =>
+      ms.map((m) => {
+        if (m.name !== 'report.json') return m;
+        const { sampling: _sampling, ...json } = JSON.parse(Buffer.from(m.data).toString()) as Record<string, unknown>;
+        return { ...m, data: new TextEncoder().encode(`${JSON.stringify(json, null, 2)}\n`) };
+      }),
+    );
+    const s = await reportFromBundle(older);
+    expect(s.warnings).toEqual([]);
+    expect(s.rendered.json).not.toMatch(/"sampling"/);
+  });
+
   it('a re-signed bundle whose figures differ but whose verdict stands: the carried report is shown, with a note', async () => {
     const edited = repackSigned((ms) =>
       ms.map((m) => {

@@ -191,6 +191,13 @@ export interface BundleReport extends StatusReport {
 // The report of a bundle: its statistics re-run from the samples; when they
 // give its verdict, the report it carries (byte for byte what `kbisect report`
 // printed where it was written), else the one recomputed here, with a warning.
+// The recomputed report's fields that the carried one has: a field this kbisect
+// adds (`sampling`) is not a figure that differs in a bundle written before it.
+function keepFieldsOf(again: unknown, carried: unknown): unknown {
+  if (again === null || carried === null || typeof again !== 'object' || typeof carried !== 'object' || Array.isArray(again) || Array.isArray(carried)) return again;
+  return Object.fromEntries(Object.entries(again).filter(([k]) => Object.hasOwn(carried, k)));
+}
+
 export async function reportFromBundle(file: string): Promise<BundleReport> {
   const b = await openBundle(file);
   const state = replayEvents(b.session, b.events, file);
@@ -205,7 +212,7 @@ export async function reportFromBundle(file: string): Promise<BundleReport> {
     );
     return { ...status, bundle: b.info, rendered: again };
   }
-  if (again.json !== carried.json && !agreeWithinRounding(JSON.parse(again.json), JSON.parse(carried.json))) {
+  if (again.json !== carried.json && !agreeWithinRounding(keepFieldsOf(JSON.parse(again.json), JSON.parse(carried.json)), JSON.parse(carried.json))) {
     status.warnings.push(`the bundle's samples give the same verdict here, but some figures differ from the report it carries (written by kbisect ${b.manifest.kbisectVersion}, read by ${version}): shown is the carried report`);
   }
   return { ...status, bundle: b.info, rendered: carried };
