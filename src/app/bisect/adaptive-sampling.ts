@@ -1,7 +1,8 @@
 // sampling.adaptive in a kernel bisection: how many netperf runs (and warm-up
 // runs) the next boots take. The profile's warm-up and at most three runs
-// (probeRunsPerBoot) until the endpoints have enough boots (core/measure/runs-per-boot.ts says when and what); then
-// the decision is appended to the session log as its own record, once, and
+// (probeRunsPerBoot) until the endpoints have enough boots
+// (core/measure/runs-per-boot.ts says when and what); then the decision is
+// appended to the session log as its own record, once, and
 // every later boot, of this run or of a resumed or replayed one, is measured
 // with what the log says rather than with a decision taken again on other
 // boots.

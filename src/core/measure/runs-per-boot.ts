@@ -84,6 +84,18 @@ export interface RunsPerBootDecision {
   readonly reason: string;
 }
 
+// Runs per boot before the decision: the profile's, but no more than
+// PROBE_RUNS. Three runs are the fewest that split a boot's variance from
+// the run-to-run part (two degrees of freedom a boot), whose median outvotes
+// one wild run, and that let chooseMoreRuns compare the median of 1, 2 and
+// 3 runs on the same boots. The runs above them bought the decision little
+// and cost the most: on bench:trace's recorded demo range the endpoint boots
+// before the decision took the profile's 5 runs for a decision of 1 (auto
+// 1.79× less wall than fixed 5 runs; with 3 before it, 2.03×, same verdicts).
+export function probeRunsPerBoot(runsPerBoot: number): number {
+  return Math.min(runsPerBoot, PROBE_RUNS);
+}
+
 // When to decide, and the decision: once each endpoint has
 // DECIDE_AFTER_BOOTS boots, or when the engine first asks for another commit
 // (calibration is over), whichever comes first. Not at the end of
@@ -98,18 +110,6 @@ export interface RunsPerBootDecision {
 // BAD's boots are interleaved, so both sides switch to the new setting at
 // about the same boot and their comparison stays like for like. Pure: a
 // resumed or replayed session that reaches the same boots decides alike.
-// Runs per boot before the decision: the profile's, but no more than
-// PROBE_RUNS. Three runs are the fewest that split a boot's variance from
-// the run-to-run part (two degrees of freedom a boot), whose median outvotes
-// one wild run, and that let chooseMoreRuns compare the median of 1, 2 and
-// 3 runs on the same boots. The runs above them bought the decision little
-// and cost the most: on bench:trace's recorded demo range the endpoint boots
-// before the decision took the profile's 5 runs for a decision of 1 (auto
-// 1.79× less wall than fixed 5 runs; with 3 before it, 2.07×, same verdicts).
-export function probeRunsPerBoot(runsPerBoot: number): number {
-  return Math.min(runsPerBoot, PROBE_RUNS);
-}
-
 export function planRunsPerBoot(commitIndex: number, lastIndex: number, input: RunsPerBootInput): RunsPerBootDecision | null {
   const boots = input.endpoints.map((b) => b.length);
   const fewest = Math.min(boots[0] ?? 0, boots[1] ?? 0);
