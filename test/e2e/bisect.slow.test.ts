@@ -12,6 +12,8 @@ import { isTxStall } from '../helpers/tx-stall.ts';
 const root = join(import.meta.dirname, '..', '..');
 const cli = join(root, 'dist', 'kbisect.mjs');
 const profile = join(root, 'profiles', 'demo-guest-tx.yaml');
+// the demo's profile (npm run demo): demo-guest-tx with sampling.adaptive, so the main job's path runs here too
+const adaptiveProfile = join(root, 'profiles', 'demo-guest-tx-adaptive.yaml');
 const fixtures = process.env.KBISECT_FIXTURES ?? '/var/cache/kbisect-fixtures';
 const repoDir = join(fixtures, 'e2e-repo');
 // kernels and ccache persist between runs (the first clean build is the slow part);
@@ -61,7 +63,7 @@ afterEach(() => {
 
 describe('kbisect on a real kernel range', () => {
   it('finds the injected culprit, survives kill -9 without re-taking samples, and skips the commit that does not build', async () => {
-    const start = kbisect(['start', series.good, series.bad, '--profile', profile]);
+    const start = kbisect(['start', series.good, series.bad, '--profile', adaptiveProfile]);
     expect(start.status, start.stderr).toBe(0);
 
     // Ctrl-C once it has logged two boots of its own: exit 130, and the boot it
@@ -130,8 +132,17 @@ describe('kbisect on a real kernel range', () => {
       boots: number;
       builds: number;
       host: { fingerprint: string; accel: string };
+      sampling: { runsPerBoot: number; warmupRuns: number; endpointBoots: [number, number]; reason: string } | null;
     };
     expect(result.outcome).toBe('culprit');
+    // sampling.adaptive decided once, in the log, whatever the kills, and the boots after it kept to it
+    const decisions = after.filter((l) => l.includes('"kind":"sampling"'));
+    expect(decisions).toHaveLength(1);
+    expect(result.sampling?.runsPerBoot).toBeGreaterThanOrEqual(1);
+    expect(result.sampling?.runsPerBoot).toBeLessThanOrEqual(3);
+    const decidedAt = after.indexOf(decisions[0] as string);
+    const runsAfter = after.slice(decidedAt + 1).filter((l) => l.includes('"kind":"boot"')).map((l) => (JSON.parse(l) as { event: { runs: number[] } }).event.runs.length);
+    expect(new Set(runsAfter)).toEqual(new Set([result.sampling?.runsPerBoot]));
     expect(result.culprit?.sha).toBe(series.culprit);
     // the report names where the guests ran
     expect(result.host.fingerprint).toMatch(/^[0-9a-f]{16}$/);
@@ -156,6 +167,7 @@ describe('kbisect on a real kernel range', () => {
     const report = kbisect(['report', '--html', html]);
     expect(report.status).toBe(0);
     expect(report.stdout).toMatch(/first bad commit/);
+    expect(report.stdout).toMatch(/sampling\.adaptive: [1-3] runs? a boot/);
     expect(readFileSync(html, 'utf8')).toMatch(/<svg/);
 
     expect(countKbisectLeftovers()).toEqual({ netns: [], qemu: '' });
