@@ -4,19 +4,23 @@ import { hideBin } from 'yargs/helpers';
 import { killAllChildren } from './adapters/exec.ts';
 import { beginShutdown, runCleanups } from './adapters/cleanup.ts';
 import { runCli, UsageError } from './cli/index.ts';
+import { forTerminal } from './cli/output.ts';
 import { exitCodes, InconclusiveError, InterruptedError, ProcessError, UserError } from './core/errors.ts';
 
 function wantsJson(args: readonly string[]): boolean {
   return args.includes('--json');
 }
 
-// Prints an error the way its kind deserves and says which exit code it means.
+// Prints an error the way its kind deserves and says which exit code it means
+// (a message may quote a foreign file: no control characters reach the terminal).
 export function reportError(
   error: unknown,
   json: boolean,
-  write: (s: string) => void = (s) => process.stderr.write(s),
-  writeOut: (s: string) => void = (s) => process.stdout.write(s),
+  writeRaw: (s: string) => void = (s) => process.stderr.write(s),
+  writeOutRaw: (s: string) => void = (s) => process.stdout.write(s),
 ): number {
+  const write = (s: string): void => writeRaw(forTerminal(s));
+  const writeOut = (s: string): void => writeOutRaw(forTerminal(s));
   let code: number = exitCodes.internal;
   let kind = 'internal';
   let hint: string | undefined;

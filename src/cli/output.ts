@@ -21,6 +21,18 @@ export interface OutputStreams {
   stderr: { write(s: string): unknown; isTTY?: boolean };
 }
 
+// What kbisect prints may come from a file of another machine (a bundle's
+// commit subjects and carried report, a log's reasons, a profile's name): a
+// control character there (ESC, CSI, BEL) would let it redraw the screen,
+// set the window title or write the clipboard, and a bidi override would
+// show text in another order than it is. Each is printed as a \u escape
+// instead, which JSON reads back as the same character; newline and tab pass.
+const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
+
+export function forTerminal(text: string): string {
+  return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 // Builds the output object for one command run.
 export function createOutput(opts: { json: boolean; verbose: boolean }, streams: OutputStreams = process): Output {
   const live = streams.stderr.isTTY === true && !opts.json;
@@ -37,27 +49,29 @@ export function createOutput(opts: { json: boolean; verbose: boolean }, streams:
     verbose: opts.verbose,
     print(text) {
       clear();
-      streams.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+      const safe = forTerminal(text);
+      streams.stdout.write(safe.endsWith('\n') ? safe : `${safe}\n`);
     },
     printJson(value) {
-      streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+      streams.stdout.write(`${forTerminal(JSON.stringify(value, null, 2))}\n`);
     },
     info(text) {
       if (opts.json) return;
       clear();
-      streams.stderr.write(`${text}\n`);
+      streams.stderr.write(`${forTerminal(text)}\n`);
     },
     note(text) {
       clear();
-      streams.stderr.write(`${text}\n`);
+      streams.stderr.write(`${forTerminal(text)}\n`);
     },
     debug(text) {
       if (!opts.verbose) return;
       clear();
-      streams.stderr.write(`${text}\n`);
+      streams.stderr.write(`${forTerminal(text)}\n`);
     },
-    progress(text) {
+    progress(raw) {
       if (opts.json) return;
+      const text = forTerminal(raw);
       if (live) {
         const width = (streams.stderr as { columns?: number }).columns ?? 100;
         streams.stderr.write(`\r\x1b[2K${text.slice(0, width - 1)}`);
