@@ -18,14 +18,15 @@ const words: Record<NonNullable<ReportInput['mode']>, ReportWords> = {
 };
 
 // Kernel mode unless the input says otherwise (reports written before `mode` existed).
-// sampling.adaptive in one line; the reason comes from a log that may be another machine's, so no control characters reach a terminal.
+export function wordsFor(input: Pick<ReportInput, 'mode'>): ReportWords {
+  return words[input.mode ?? 'kernel'];
+}
+
+// sampling.adaptive in one line; the reason comes from a log that may be
+// another machine's, so it stays on one line whatever it holds.
 export function describeSampling(s: ReportSampling): string {
   const runs = `${s.runsPerBoot} run${s.runsPerBoot === 1 ? '' : 's'} a boot${s.warmupRuns > 0 ? ` after ${s.warmupRuns} warm-up` : ''}`;
   return `sampling.adaptive: ${runs} once ${s.endpointBoots[0]} GOOD + ${s.endpointBoots[1]} BAD boots were in: ${s.reason.replace(/[\x00-\x1f\x7f]+/g, ' ')}`;
-}
-
-export function wordsFor(input: Pick<ReportInput, 'mode'>): ReportWords {
-  return words[input.mode ?? 'kernel'];
 }
 
 export interface HostDescription {
