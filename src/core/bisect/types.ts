@@ -119,7 +119,7 @@ export interface Step {
   readonly phase: Phase;
   readonly verdict: VerdictKind;
   readonly boots: number;
-  /** Median of the commit's boots (calibration: ratio BAD/GOOD). */
+  /** Median of the commit's boots; calibration: ratio BAD/GOOD, verification: culprit/parent. */
   readonly estimate: number | null;
   readonly ci: readonly [number, number] | null;
   readonly llr: number | null;

@@ -3,7 +3,7 @@
 // command mode, the samples) of every tested commit along the range, and the
 // posterior after every step.
 import { median } from '../stats/descriptive.ts';
-import { formatChangeLine, formatNumber, formatPercent } from './text.ts';
+import { describeStepEstimate, formatChangeLine, formatNumber, formatPercent } from './text.ts';
 import type { ReportInput } from './types.ts';
 import { describeHost, describeSampling, wordsFor } from './wording.ts';
 
@@ -146,7 +146,7 @@ export function renderReportHtml(input: ReportInput): string {
   const stepRows = result.steps
     .map((s, i) => {
       const c = bySha.get(s.commit);
-      return `<tr><td>${i + 1}</td><td>${s.phase}</td><td><code>${escapeHtml(s.commit.slice(0, 12))}</code> ${escapeHtml(c?.subject ?? '')}</td><td class="v-${s.verdict}">${s.verdict}</td><td>${s.boots}</td><td>${s.estimate === null ? '' : escapeHtml(formatNumber(s.estimate))}</td><td>${s.llr === null ? '' : s.llr.toFixed(2)}</td><td>${s.leaderProbability === null ? '' : `${(s.leaderProbability * 100).toFixed(0)}%`}</td><td class="muted">${escapeHtml(s.note)}</td></tr>`;
+      return `<tr><td>${i + 1}</td><td>${s.phase}</td><td><code>${escapeHtml(s.commit.slice(0, 12))}</code> ${escapeHtml(c?.subject ?? '')}</td><td class="v-${s.verdict}">${s.verdict}</td><td>${s.boots}</td><td>${escapeHtml(describeStepEstimate(s)?.value ?? '')}</td><td>${s.llr === null ? '' : s.llr.toFixed(2)}</td><td>${s.leaderProbability === null ? '' : `${(s.leaderProbability * 100).toFixed(0)}%`}</td><td class="muted">${escapeHtml(s.note)}</td></tr>`;
     })
     .join('\n');
   const warnings = result.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('');
@@ -187,7 +187,7 @@ ${renderStripPlot(input)}
 <h2>Posterior of "first bad commit" after each step</h2>
 ${renderPosteriorPlot(input)}
 <h2>Steps</h2>
-<table><tr><th>#</th><th>phase</th><th>commit</th><th>verdict</th><th>${words.samples}</th><th>median</th><th>LLR</th><th>leader</th><th>note</th></tr>
+<table><tr><th>#</th><th>phase</th><th>commit</th><th>verdict</th><th>${words.samples}</th><th>median / change</th><th>LLR</th><th>leader</th><th>note</th></tr>
 ${stepRows}
 </table>
 <h2>Setup</h2>

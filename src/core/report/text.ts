@@ -1,6 +1,6 @@
 // The plain-text report: LKP-style change lines, the culprit, every step.
 import { median, medianAbsoluteDeviation } from '../stats/descriptive.ts';
-import type { ChangeEstimate } from '../bisect/types.ts';
+import type { ChangeEstimate, Step } from '../bisect/types.ts';
 import type { CommitInfo, ReportInput } from './types.ts';
 import { describeHost, describeSampling, wordsFor } from './wording.ts';
 
@@ -21,6 +21,15 @@ export function formatNumber(value: number): string {
 export function formatPercent(ratio: number): string {
   const pct = (ratio - 1) * 100;
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%`;
+}
+
+// What a step's estimate is: a bisection step's is the median of the commit's
+// boots; calibration's and verification's is after ÷ before (BAD/GOOD,
+// culprit/parent), shown as the change it is, never as a median in the
+// metric's unit.
+export function describeStepEstimate(s: Pick<Step, 'phase' | 'estimate'>): { label: 'median' | 'change'; value: string } | null {
+  if (s.estimate === null) return null;
+  return s.phase === 'bisect' ? { label: 'median', value: formatNumber(s.estimate) } : { label: 'change', value: formatPercent(s.estimate) };
 }
 
 // `netperf.TCP_RR.transaction_rate  6799 ±4%  -7.1% [-9.0%, -5.2%]  6316 ±3%` (after Intel LKP's compare lines).
@@ -97,7 +106,8 @@ export function formatReportText(input: ReportInput): string {
   if (result.steps.length > 0) {
     lines.push('', 'steps:');
     result.steps.forEach((s, i) => {
-      const est = s.estimate === null ? '' : ` median ${formatNumber(s.estimate)}`;
+      const estimate = describeStepEstimate(s);
+      const est = estimate === null ? '' : ` ${estimate.label} ${estimate.value}`;
       const lead = s.leader && s.leaderProbability !== null ? `  leader ${shortSha(s.leader)} ${(s.leaderProbability * 100).toFixed(0)}%` : '';
       lines.push(`  ${String(i + 1).padStart(3)} ${s.phase.padEnd(9)} ${shortSha(s.commit)} ${s.verdict.padEnd(9)} ${String(s.boots).padStart(3)} ${words.samples}${est}${lead}${s.note ? `  (${s.note})` : ''}`);
     });

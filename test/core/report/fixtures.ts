@@ -34,7 +34,7 @@ const boots = (i: number, n: number): number[] => Array.from({ length: n }, (_, 
 const change: ChangeEstimate = { good: 6799, bad: 6316, ratio: 6316 / 6799, ci: [0.91, 0.948], goodBoots: 6, badBoots: 6 };
 
 function step(i: number, verdict: Step['verdict'], n: number, phase: Step['phase'] = 'bisect', note = ''): Step {
-  return { index: i, commit: sha(i), phase, verdict, boots: n, estimate: level(i), ci: null, llr: verdict === 'like-bad' ? 3.1 : -3.4, p: null, leader: sha(CULPRIT), leaderProbability: 0.6, note };
+  return { index: i, commit: sha(i), phase, verdict, boots: n, estimate: phase === 'bisect' ? level(i) : level(CULPRIT) / level(0), ci: null, llr: verdict === 'like-bad' ? 3.1 : -3.4, p: null, leader: sha(CULPRIT), leaderProbability: 0.6, note };
 }
 
 const baseResult: BisectResult = {

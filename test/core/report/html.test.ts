@@ -94,6 +94,14 @@ describe('renderReportHtml: verdict, change and plots', () => {
     expect(html).toContain('<tr><th>parent → culprit</th><td>6790</td><td class="neg">-6.9% <span class="muted">[-9.5%, -5.0%]</span></td><td>6320</td>');
   });
 
+  it('steps: a bisection step shows its median, calibration and verification the change they measured (not a ratio read as a median)', () => {
+    const html = renderReportHtml(fixtures.culprit);
+    expect(html).toContain('<th>median / change</th>');
+    const rows = [...html.matchAll(/<tr><td>\d+<\/td><td>(calibrate|bisect|verify)<\/td>.*?<\/tr>/g)];
+    const cells = rows.map((r) => [r[1], /<td>(\d+)<\/td><td>([^<]*)<\/td><td>[-\d.]*<\/td><td>\d*%?<\/td><td class="muted">/.exec(r[0])?.[2]]);
+    expect(cells).toEqual([['calibrate', '-7.1%'], ['bisect', '6799'], ['bisect', '6316'], ['bisect', '6799'], ['verify', '-7.1%']]);
+  });
+
   it('draws every boot as a point and the posterior as cells, with the culprit marked', () => {
     const input = fixtures.culprit;
     const html = renderReportHtml(input);

@@ -21,7 +21,7 @@ describe('formatReportText', () => {
         // parent → culprit, with its own CI
         '-6.9% [-9.5%, -5.0%]  6320',
         'explains the full GOOD → BAD change',
-        `    5 verify    ${short(CULPRIT)} like-bad    6 boots median 6316`,
+        `    5 verify    ${short(CULPRIT)} like-bad    6 boots change -7.1%`,
         'total: 5 builds, 31 boots, wall 42.0 min',
       ],
       ['first bad commit is one of', 'warning:'],
@@ -72,7 +72,7 @@ describe('formatReportText in command mode', () => {
   it('counts samples per step and in the power estimate', () => {
     const text = formatReportText(makeCommandMode(fixtures['no-regression']));
     expect(text).toContain('about 48 samples of GOOD and of BAD (96 in all)');
-    expect(text).toContain(`    1 calibrate ${short(0)} unknown    12 samples median 6799`);
+    expect(text).toContain(`    1 calibrate ${short(0)} unknown    12 samples change -7.1%`);
   });
 
   it('says how many of the boots were reference boots of GOOD/BAD (issue 14), and nothing when there were none', () => {
